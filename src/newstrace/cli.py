@@ -1,0 +1,299 @@
+"""The ``newstrace`` command line. Each command calls the Python API of the same name and only adds output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from newstrace import __version__
+from newstrace.ingest.clean import RulesError
+from newstrace.ingest.fields import MappingError
+from newstrace.ingest.pipeline import IngestReport, ingest
+from newstrace.ingest.sources import DEFAULT_MAX_BYTES
+from newstrace.model import Problem
+from newstrace.store import DEFAULT_DB, EXPORT_FORMATS, Store, StoreError
+
+app = typer.Typer(
+    name="newstrace",
+    help="Trace claims through the news: who said what, who repeats whom, which narratives recur.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+DbOption = Annotated[Path, typer.Option("--db", help="The store (a DuckDB file).", show_default=True)]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]newstrace: error:[/] {message}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"newstrace {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Trace claims through the news."""
+
+
+class _IngestProgress:
+    """Rich progress on stderr (files done, documents stored, docs/s) plus one line per problem."""
+
+    def __init__(self, quiet: bool, verbose: bool) -> None:
+        self.quiet = quiet
+        self.verbose = verbose
+        self.stored = 0
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]ingest[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("files · {task.fields[docs]} docs · {task.fields[rate]} docs/s"),
+            TimeElapsedColumn(),
+            console=err,
+            disable=quiet,
+            transient=False,
+        )
+        self.task: Any = None
+        self.started = 0.0
+
+    def __enter__(self) -> _IngestProgress:
+        import time
+
+        self.started = time.perf_counter()
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, kind: str, payload: Any) -> None:
+        import time
+
+        if kind == "start":
+            self.task = self.progress.add_task("ingest", total=payload, docs=0, rate="0")
+        elif kind in ("file", "file_skipped") and self.task is not None:
+            self.progress.advance(self.task)
+            if self.verbose:
+                note = " (unchanged, skipped)" if kind == "file_skipped" else ""
+                self.progress.console.print(f"[dim]{payload}{note}[/]")
+        elif kind == "stored" and self.task is not None:
+            self.stored += payload
+            rate = self.stored / max(time.perf_counter() - self.started, 1e-9)
+            self.progress.update(self.task, docs=self.stored, rate=f"{rate:,.0f}")
+        elif kind == "problem":
+            problem: Problem = payload
+            if problem.severity == "error" or self.verbose:
+                colour = "red" if problem.severity == "error" else "yellow"
+                self.progress.console.print(
+                    f"[{colour}]{problem.severity}[/]: {_problem_text(problem)}", soft_wrap=True
+                )
+
+
+def _problem_text(problem: Problem) -> str:
+    where = problem.source_path + (f" ({problem.locator})" if problem.locator else "")
+    return f"{where}: {problem.error}" + (f" [dim]({problem.detail})[/]" if problem.detail else "")
+
+
+@app.command("ingest")
+def ingest_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Files and folders to read (folders recursively).", show_default=False),
+    ],
+    db: DbOption = Path(DEFAULT_DB),
+    format: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="Read every file as txt, html, jsonl, json, csv or warc."),
+    ] = None,
+    map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map", "-m", help="Field mapping for CSV/JSON, e.g. `text=article_content,outlet=source`."
+        ),
+    ] = None,
+    boilerplate: Annotated[
+        Path | None, typer.Option(help="Extra boilerplate rules (YAML, same format as shipped).")
+    ] = None,
+    date_order: Annotated[
+        str, typer.Option(help="Order of ambiguous numeric dates: MDY, DMY or YMD.")
+    ] = "MDY",
+    max_bytes: Annotated[
+        int, typer.Option(help="Largest single article accepted, in bytes.")
+    ] = DEFAULT_MAX_BYTES,
+    delimiter: Annotated[
+        str | None, typer.Option(help="CSV delimiter (default: sniffed from the header).")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Worker processes (default: cores, for HTML).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Re-read files even when unchanged since a completed run.")
+    ] = False,
+    strict: Annotated[bool, typer.Option(help="Exit with status 1 when any input failed.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the summary line and errors.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also print every file and warning.")
+    ] = False,
+) -> None:
+    """Read articles into the store: cleaned, deduplicated, resumable.
+
+    Formats are chosen by extension (`.txt .html .htm .jsonl .json .csv .tsv .warc`, each also `.gz`).
+    A bad file never stops the run: it becomes a row in the `errors` table and one line on stderr.
+
+    Examples:
+
+        newstrace ingest articles/ --db corpus.duckdb
+
+        newstrace ingest FA-KES-Dataset.csv --map text=article_content,title=article_title,outlet=source,date=date
+
+        newstrace ingest crawl.warc.gz pages/*.html --db corpus.duckdb --jobs 4
+    """
+    if date_order.upper() not in ("MDY", "DMY", "YMD"):
+        raise _fail(f"--date-order must be MDY, DMY or YMD, not '{date_order}'")
+    try:
+        with _IngestProgress(quiet, verbose) as progress:
+            report = ingest(
+                paths,
+                db,
+                format=format,
+                mapping=",".join(map) if map else None,
+                boilerplate=boilerplate,
+                date_order=date_order.upper(),
+                max_bytes=max_bytes,
+                delimiter=delimiter,
+                jobs=jobs,
+                force=force,
+                on_event=progress,
+                command="newstrace " + " ".join(sys.argv[1:]),
+            )
+    except (MappingError, RulesError, StoreError) as exc:
+        raise _fail(str(exc)) from exc
+    except KeyboardInterrupt:
+        err.print(
+            "[yellow]interrupted[/]: every batch stored so far is kept; run the same command to complete"
+        )
+        raise typer.Exit(130) from None
+    _print_report(report, db)
+    if strict and report.failed:
+        raise typer.Exit(1)
+
+
+def _print_report(report: IngestReport, db: Path) -> None:
+    line = f"{report.summary()} · {report.docs_per_second:,.0f} docs/s · {db}"
+    if report.failed:
+        line = line.replace("failed: see errors", f"failed: see errors (`newstrace errors --db {db}`)")
+    err.print(line, soft_wrap=True)
+
+
+@app.command("export")
+def export_command(
+    table: Annotated[str, typer.Option("--table", "-t", help="The table to export, e.g. documents, errors.")],
+    db: DbOption = Path(DEFAULT_DB),
+    format: Annotated[
+        str, typer.Option("--format", "-f", help=f"One of {', '.join(EXPORT_FORMATS)}.")
+    ] = "jsonl",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output file (default: stdout, not for parquet).")
+    ] = None,
+) -> None:
+    """Export any table of the store as JSONL, CSV or Parquet.
+
+    Examples:
+
+        newstrace export --db corpus.duckdb --table documents | jq .title
+
+        newstrace export --db corpus.duckdb --table documents --format parquet --out documents.parquet
+    """
+    try:
+        with Store(db, read_only=True) as store:
+            n_rows = store.export(table, format, out)
+    except StoreError as exc:
+        raise _fail(str(exc)) from exc
+    if out is not None:
+        err.print(f"{n_rows} rows of {table} written to {out}")
+
+
+@app.command("info")
+def info_command(
+    db: DbOption = Path(DEFAULT_DB),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Summarise what the store holds: documents, outlets, dates, duplicates, errors."""
+    try:
+        with Store(db, read_only=True) as store:
+            summary = store.summary()
+            tables = {name: store.one(f'SELECT count(*) FROM "{name}"')[0] for name in store.tables()}
+    except StoreError as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        out.print_json(json.dumps({**summary, "tables": tables}, default=str))
+        return
+    first, last = summary["first_published"], summary["last_published"]
+    out.print(f"[bold]{summary['store']}[/]")
+    out.print(
+        f"{summary['documents']:,} documents · {summary['words']:,} words · "
+        f"{first or '?'} to {last or '?'} ({summary['undated']} undated) · "
+        f"{summary['duplicates']} duplicates · {summary['boilerplate_lines']} boilerplate lines removed · "
+        f"{summary['errors']} errors, {summary['warnings']} warnings"
+    )
+    outlets = Table("outlet", "documents", title="Outlets", title_justify="left")
+    for outlet, count in summary["outlets"].items():
+        outlets.add_row(outlet, str(count))
+    out.print(outlets)
+
+
+@app.command("errors")
+def errors_command(
+    db: DbOption = Path(DEFAULT_DB),
+    all_runs: Annotated[
+        bool, typer.Option("--all", help="Show every run's problems, not only the last run's.")
+    ] = False,
+) -> None:
+    """List the inputs that failed (and warnings), with the reason."""
+    try:
+        with Store(db, read_only=True) as store:
+            run = None if all_runs else store.one("SELECT run_id FROM runs ORDER BY started DESC LIMIT 1")
+            frame = store.errors(run[0] if run else None)
+    except StoreError as exc:
+        raise _fail(str(exc)) from exc
+    if frame.empty:
+        out.print("no errors")
+        return
+    table = Table("severity", "file", "where", "stage", "error", "detail")
+    for row in frame.itertuples():
+        table.add_row(
+            row.severity, row.source_path, row.locator or "", row.stage, row.error, row.detail or ""
+        )
+    out.print(table)
+
+
+def main() -> None:
+    app()

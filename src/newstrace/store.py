@@ -1,0 +1,483 @@
+"""The store: one versioned schema in a DuckDB file, readable as pandas or exported as JSONL, CSV or Parquet.
+
+Every table keys back to ``doc_id`` and character offsets. Writes happen in transactions of whole batches, so
+a run that is killed loses at most the batch in flight, and a re-run completes it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from newstrace import __version__
+from newstrace.identity import ID_SCHEME
+from newstrace.model import Document, FileDone, OffsetMap, Problem, Removal
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = "newstrace.duckdb"
+EXPORT_FORMATS = ("jsonl", "csv", "parquet")
+
+# Each entry upgrades the schema from the version before it; entry 0 creates version 1.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+        """CREATE TABLE runs (
+            run_id VARCHAR PRIMARY KEY, command VARCHAR, started TIMESTAMP, finished TIMESTAMP, status VARCHAR,
+            n_files INTEGER, n_records INTEGER, n_stored INTEGER, n_duplicates INTEGER, n_skipped INTEGER,
+            n_failed INTEGER, n_warnings INTEGER, newstrace_version VARCHAR)""",
+        """CREATE TABLE documents (
+            doc_id VARCHAR PRIMARY KEY, source_path VARCHAR NOT NULL, locator VARCHAR NOT NULL, format VARCHAR,
+            outlet VARCHAR, url VARCHAR, title VARCHAR, published DATE, published_source VARCHAR,
+            language VARCHAR, encoding VARCHAR, n_words INTEGER, text VARCHAR NOT NULL, raw_text VARCHAR NOT NULL,
+            offset_map STRUCT(clean_start INTEGER, raw_start INTEGER, length INTEGER)[],
+            line_hashes UBIGINT[], outlet_pass_pending BOOLEAN, metadata JSON, run_id VARCHAR,
+            ingested_at TIMESTAMP)""",
+        """CREATE TABLE occurrences (
+            source_path VARCHAR NOT NULL, locator VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, format VARCHAR,
+            outlet VARCHAR, title VARCHAR, url VARCHAR, published DATE, run_id VARCHAR,
+            PRIMARY KEY (source_path, locator))""",
+        """CREATE TABLE boilerplate (
+            doc_id VARCHAR NOT NULL, raw_start INTEGER, raw_end INTEGER, reason VARCHAR, text VARCHAR)""",
+        """CREATE TABLE outlet_boilerplate (
+            outlet VARCHAR NOT NULL, line_hash UBIGINT NOT NULL, text VARCHAR, n_docs INTEGER,
+            n_outlet_docs INTEGER, run_id VARCHAR, PRIMARY KEY (outlet, line_hash))""",
+        """CREATE TABLE errors (
+            run_id VARCHAR, source_path VARCHAR, locator VARCHAR, stage VARCHAR, severity VARCHAR,
+            error VARCHAR, detail VARCHAR, logged_at TIMESTAMP)""",
+        """CREATE TABLE files (
+            source_path VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL, run_id VARCHAR, n_records INTEGER,
+            n_problems INTEGER, completed_at TIMESTAMP, PRIMARY KEY (source_path, fingerprint))""",
+        """CREATE VIEW duplicates AS
+            SELECT o.source_path, o.locator, o.doc_id, d.source_path AS first_source_path,
+                   d.locator AS first_locator, o.outlet, o.title, o.published, o.run_id
+            FROM occurrences o JOIN documents d USING (doc_id)
+            WHERE o.source_path <> d.source_path OR o.locator <> d.locator""",
+    ),
+)
+
+_DOCUMENT_SCHEMA = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("source_path", pa.string()),
+        ("locator", pa.string()),
+        ("format", pa.string()),
+        ("outlet", pa.string()),
+        ("url", pa.string()),
+        ("title", pa.string()),
+        ("published", pa.date32()),
+        ("published_source", pa.string()),
+        ("language", pa.string()),
+        ("encoding", pa.string()),
+        ("n_words", pa.int32()),
+        ("text", pa.string()),
+        ("raw_text", pa.string()),
+        (
+            "offset_map",
+            pa.list_(
+                pa.struct([("clean_start", pa.int32()), ("raw_start", pa.int32()), ("length", pa.int32())])
+            ),
+        ),
+        ("line_hashes", pa.list_(pa.uint64())),
+        ("outlet_pass_pending", pa.bool_()),
+        ("metadata", pa.string()),
+        ("run_id", pa.string()),
+        ("ingested_at", pa.timestamp("us")),
+    ]
+)
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used as asked."""
+
+
+@dataclass
+class BatchResult:
+    stored: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    skipped: int = 0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _json_default(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+class Store:
+    """A newstrace store in one DuckDB file. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: str | Path = DEFAULT_DB, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise StoreError(
+                f"{self.path}: no such store; create one with `newstrace ingest PATH --db {self.path}`"
+            )
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreError(
+                    f"{self.path}: the store is in use by another process; wait for it to finish or use another --db"
+                ) from exc
+            raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: not a newstrace store (DuckDB could not read it: {exc})") from exc
+        self.read_only = read_only
+        self._migrate()
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def one(self, query: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
+        """The first row of a query. (The result is read to the end: DuckDB refuses new work on a connection
+        whose last result is still open.)"""
+        rows = self.con.execute(query, params or []).fetchall()
+        return rows[0] if rows else None
+
+    def _schema_version(self) -> int:
+        (has_meta,) = self.one("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'")
+        if not has_meta:
+            return 0
+        row = self.one("SELECT value FROM meta WHERE key = 'schema_version'")
+        return int(row[0]) if row else 0
+
+    def _migrate(self) -> None:
+        version = self._schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: written by a newer newstrace (schema {version}, this one reads {SCHEMA_VERSION}); "
+                "upgrade newstrace"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if self.read_only:
+            raise StoreError(
+                f"{self.path}: schema {version} needs an upgrade; open it once without read-only"
+            )
+        if version == 0 and self.one("SELECT count(*) FROM information_schema.tables")[0]:
+            raise StoreError(f"{self.path}: a DuckDB file, but not a newstrace store; choose another --db")
+        self.con.begin()
+        for step in MIGRATIONS[version:]:
+            for statement in step:
+                self.con.execute(statement)
+        self.con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('id_scheme', ?), ('created_by', ?)",
+            [str(SCHEMA_VERSION), ID_SCHEME, f"newstrace {__version__}"],
+        )
+        self.con.commit()
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def tables(self) -> list[str]:
+        rows = self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name"
+        ).fetchall()
+        return [name for (name,) in rows]
+
+    def _check_table(self, name: str) -> str:
+        if name not in self.tables():
+            raise StoreError(f"no table '{name}' in {self.path}; tables are: {', '.join(self.tables())}")
+        return name
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A whole table (or view) as a pandas DataFrame."""
+        return self.con.execute(f'SELECT * FROM "{self._check_table(name)}"').df()
+
+    def documents(self, with_raw: bool = False) -> pd.DataFrame:
+        """One row per stored document. ``raw_text`` and the offset map are left out unless ``with_raw``."""
+        hidden = "" if with_raw else " EXCLUDE (raw_text, offset_map, line_hashes, outlet_pass_pending)"
+        return self.con.execute(f"SELECT *{hidden} FROM documents ORDER BY published NULLS LAST, doc_id").df()
+
+    def errors(self, run_id: str | None = None) -> pd.DataFrame:
+        if run_id:
+            return self.con.execute("SELECT * FROM errors WHERE run_id = ? ORDER BY logged_at", [run_id]).df()
+        return self.con.execute("SELECT * FROM errors ORDER BY logged_at").df()
+
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run any SQL over the store and return a DataFrame."""
+        return self.con.execute(query, params or []).df()
+
+    def document(self, doc_id: str) -> Document:
+        cursor = self.con.execute("SELECT * FROM documents WHERE doc_id = ?", [doc_id])
+        rows = cursor.fetchall()
+        row = rows[0] if rows else None
+        if row is None:
+            raise StoreError(f"no document {doc_id} in {self.path}")
+        record = dict(zip([d[0] for d in cursor.description], row, strict=True))
+        return Document(
+            doc_id=record["doc_id"],
+            source_path=record["source_path"],
+            locator=record["locator"],
+            format=record["format"],
+            text=record["text"],
+            raw_text=record["raw_text"],
+            offset_map=OffsetMap.from_rows(record["offset_map"]),
+            title=record["title"],
+            outlet=record["outlet"],
+            url=record["url"],
+            published=record["published"],
+            published_source=record["published_source"],
+            language=record["language"],
+            encoding=record["encoding"],
+            n_words=record["n_words"],
+            line_hashes=tuple(record["line_hashes"] or ()),
+            metadata=json.loads(record["metadata"] or "{}"),
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for a quick look at the corpus."""
+        one = self.one
+        n_docs, n_words, first, last = one(
+            "SELECT count(*), coalesce(sum(n_words), 0), min(published), max(published) FROM documents"
+        )
+        outlets = self.con.execute(
+            "SELECT coalesce(outlet, '(unknown)'), count(*) FROM documents GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+        formats = self.con.execute(
+            "SELECT format, count(*) FROM documents GROUP BY 1 ORDER BY 2 DESC"
+        ).fetchall()
+        return {
+            "store": str(self.path),
+            "documents": n_docs,
+            "words": int(n_words),
+            "first_published": first,
+            "last_published": last,
+            "undated": one("SELECT count(*) FROM documents WHERE published IS NULL")[0],
+            "outlets": dict(outlets),
+            "formats": dict(formats),
+            "duplicates": one("SELECT count(*) FROM duplicates")[0],
+            "boilerplate_lines": one("SELECT count(*) FROM boilerplate")[0],
+            "errors": one("SELECT count(*) FROM errors WHERE severity = 'error'")[0],
+            "warnings": one("SELECT count(*) FROM errors WHERE severity = 'warning'")[0],
+        }
+
+    # -- writing ---------------------------------------------------------------------------------------------
+    def start_run(self, command: str) -> str:
+        run_id = f"{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.con.execute(
+            "INSERT INTO runs (run_id, command, started, status, newstrace_version) VALUES (?, ?, ?, 'running', ?)",
+            [run_id, command, _now(), __version__],
+        )
+        return run_id
+
+    def finish_run(self, run_id: str, status: str, counts: dict[str, int]) -> None:
+        columns = ("n_files", "n_records", "n_stored", "n_duplicates", "n_skipped", "n_failed", "n_warnings")
+        self.con.execute(
+            f"UPDATE runs SET finished = ?, status = ?, {', '.join(f'{c} = ?' for c in columns)} WHERE run_id = ?",
+            [_now(), status, *(counts.get(c.removeprefix("n_"), 0) for c in columns), run_id],
+        )
+
+    def completed_files(self) -> set[tuple[str, str]]:
+        return set(self.con.execute("SELECT source_path, fingerprint FROM files").fetchall())
+
+    def stored_locators(self, source_path: str) -> set[str]:
+        rows = self.con.execute(
+            "SELECT locator FROM occurrences WHERE source_path = ?", [source_path]
+        ).fetchall()
+        return {locator for (locator,) in rows}
+
+    def write_batch(
+        self,
+        run_id: str,
+        documents: Sequence[Document],
+        problems: Sequence[Problem] = (),
+        files_done: Sequence[FileDone] = (),
+    ) -> BatchResult:
+        """Store a batch in one transaction: new documents, every occurrence, problems, completed files."""
+        result = BatchResult()
+        now = _now()
+        self.con.begin()
+        try:
+            ids = list({doc.doc_id for doc in documents})
+            known = {
+                doc_id
+                for (doc_id,) in self.con.execute(
+                    "SELECT doc_id FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+                ).fetchall()
+            }
+            occurrences = []
+            new_docs: list[Document] = []
+            for doc in documents:
+                occurrences.append(
+                    (
+                        doc.source_path,
+                        doc.locator,
+                        doc.doc_id,
+                        doc.format,
+                        doc.outlet,
+                        doc.title,
+                        doc.url,
+                        doc.published,
+                        run_id,
+                    )
+                )
+                if doc.doc_id in known:
+                    result.duplicates += 1
+                else:
+                    known.add(doc.doc_id)
+                    new_docs.append(doc)
+            if new_docs:
+                self._insert_documents(new_docs, run_id, now)
+            if occurrences:
+                result.skipped = len(occurrences) - self._insert_occurrences(occurrences)
+            if problems:
+                self.con.executemany(
+                    "INSERT INTO errors VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (run_id, p.source_path, p.locator, p.stage, p.severity, p.error, p.detail, now)
+                        for p in problems
+                    ],
+                )
+            if files_done:
+                self.con.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (f.source_path, f.fingerprint, run_id, f.n_records, f.n_problems, now)
+                        for f in files_done
+                    ],
+                )
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+        result.stored = [doc.doc_id for doc in new_docs]
+        return result
+
+    def _insert_documents(self, docs: Sequence[Document], run_id: str, now: datetime) -> None:
+        columns: dict[str, list[Any]] = {name: [] for name in _DOCUMENT_SCHEMA.names}
+        for doc in docs:
+            values = {
+                "doc_id": doc.doc_id,
+                "source_path": doc.source_path,
+                "locator": doc.locator,
+                "format": doc.format,
+                "outlet": doc.outlet,
+                "url": doc.url,
+                "title": doc.title,
+                "published": doc.published,
+                "published_source": doc.published_source,
+                "language": doc.language,
+                "encoding": doc.encoding,
+                "n_words": doc.n_words,
+                "text": doc.text,
+                "raw_text": doc.raw_text,
+                "offset_map": doc.offset_map.as_rows(),
+                "line_hashes": list(doc.line_hashes),
+                "outlet_pass_pending": doc.outlet is not None,
+                "metadata": json.dumps(doc.metadata, default=_json_default, ensure_ascii=False),
+                "run_id": run_id,
+                "ingested_at": now,
+            }
+            for name, value in values.items():
+                columns[name].append(value)
+        self.con.register("document_batch", pa.Table.from_pydict(columns, schema=_DOCUMENT_SCHEMA))
+        try:
+            self.con.execute("INSERT INTO documents SELECT * FROM document_batch")
+        finally:
+            self.con.unregister("document_batch")
+        removals = [
+            (doc.doc_id, r.raw_start, r.raw_end, r.reason, r.text) for doc in docs for r in doc.removals
+        ]
+        if removals:
+            self.con.executemany("INSERT INTO boilerplate VALUES (?, ?, ?, ?, ?)", removals)
+
+    def _insert_occurrences(self, rows: Sequence[tuple[Any, ...]]) -> int:
+        names = (
+            "source_path",
+            "locator",
+            "doc_id",
+            "format",
+            "outlet",
+            "title",
+            "url",
+            "published",
+            "run_id",
+        )
+        table = pa.Table.from_pydict(
+            {name: [row[i] for row in rows] for i, name in enumerate(names)},
+            schema=pa.schema([(n, pa.date32() if n == "published" else pa.string()) for n in names]),
+        )
+        (before,) = self.one("SELECT count(*) FROM occurrences")
+        self.con.register("occurrence_batch", table)
+        try:
+            self.con.execute("INSERT OR IGNORE INTO occurrences SELECT * FROM occurrence_batch")
+        finally:
+            self.con.unregister("occurrence_batch")
+        return self.one("SELECT count(*) FROM occurrences")[0] - before
+
+    def replace_text(
+        self, doc_id: str, text: str, offset_map: OffsetMap, n_words: int, removals: Iterable[Removal]
+    ) -> None:
+        """Store a re-cleaned text for a document (used by outlet-level cleaning), inside the caller's transaction."""
+        self.con.execute(
+            "UPDATE documents SET text = ?, offset_map = ?, n_words = ? WHERE doc_id = ?",
+            [text, offset_map.as_rows(), n_words, doc_id],
+        )
+        rows = [(doc_id, r.raw_start, r.raw_end, r.reason, r.text) for r in removals]
+        if rows:
+            self.con.executemany("INSERT INTO boilerplate VALUES (?, ?, ?, ?, ?)", rows)
+
+    # -- export ----------------------------------------------------------------------------------------------
+    def export(
+        self, table: str, fmt: str = "jsonl", out: str | Path | None = None, stream: IO[str] | None = None
+    ) -> int:
+        """Write a table as JSONL, CSV or Parquet to ``out`` (or JSONL/CSV to ``stream``, stdout by default).
+
+        Returns the number of rows written.
+        """
+        if fmt not in EXPORT_FORMATS:
+            raise StoreError(f"unknown export format '{fmt}'; choose one of {', '.join(EXPORT_FORMATS)}")
+        name = self._check_table(table)
+        (n_rows,) = self.one(f'SELECT count(*) FROM "{name}"')
+        if out is not None:
+            target = Path(out)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            options = {"jsonl": "FORMAT JSON", "csv": "FORMAT CSV, HEADER", "parquet": "FORMAT PARQUET"}[fmt]
+            self.con.execute(f"COPY (SELECT * FROM \"{name}\") TO '{_sql_string(target)}' ({options})")
+            return n_rows
+        if fmt == "parquet":
+            raise StoreError("Parquet is binary: give --out FILE")
+        stream = stream or sys.stdout
+        cursor = self.con.execute(f'SELECT * FROM "{name}"')
+        header = [d[0] for d in cursor.description]
+        if fmt == "csv":
+            import csv
+
+            writer = csv.writer(stream)
+            writer.writerow(header)
+            while rows := cursor.fetchmany(1000):
+                writer.writerows(rows)
+        else:
+            while rows := cursor.fetchmany(1000):
+                for row in rows:
+                    stream.write(
+                        json.dumps(
+                            dict(zip(header, row, strict=True)), default=_json_default, ensure_ascii=False
+                        )
+                    )
+                    stream.write("\n")
+        return n_rows
+
+
+def _sql_string(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,98 @@
+"""The store: versioned schema, identity, exports, and clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from tests.conftest import run_cli
+from tests.test_bad_inputs import ARTICLE
+
+import newstrace
+from newstrace.identity import doc_id
+from newstrace.store import SCHEMA_VERSION, Store, StoreError
+
+
+@pytest.fixture
+def filled(tmp_path: Path, db: Path) -> Path:
+    for i, town in enumerate(["Kastrel", "Port Vell", "Sarn"]):
+        (tmp_path / f"{i}.txt").write_text(ARTICLE.replace("Kastrel", town), encoding="utf-8")
+    newstrace.ingest([tmp_path], db=db)
+    return db
+
+
+def test_doc_id_ignores_spacing_quotes_and_invisible_characters():
+    assert doc_id("He said “no”  today.") == doc_id('He said "no" today.\u200b')
+    assert doc_id("He said no today.") != doc_id("He said yes today.")
+
+
+def test_same_text_from_two_paths_is_one_document_and_one_duplicate(tmp_path: Path, db: Path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "y.txt").write_text(ARTICLE.replace("\n\n", "\n\n\n"), encoding="utf-8")
+    report = newstrace.ingest([tmp_path], db=db)
+    assert (report.stored, report.duplicates) == (1, 1)
+    with newstrace.open(db) as store:
+        dup = store.table("duplicates")
+    assert len(dup) == 1 and dup.source_path.iloc[0] != dup.first_source_path.iloc[0]
+
+
+def test_schema_version_is_recorded_and_newer_stores_are_refused(filled: Path):
+    with newstrace.open(filled) as store:
+        assert store.one("SELECT value FROM meta WHERE key = 'schema_version'")[0] == str(SCHEMA_VERSION)
+    con = duckdb.connect(str(filled))
+    con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    con.close()
+    with pytest.raises(StoreError, match="newer newstrace"):
+        Store(filled)
+
+
+def test_foreign_duckdb_file_is_not_taken_over(tmp_path: Path):
+    path = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE sales (x INTEGER)")
+    con.close()
+    with pytest.raises(StoreError, match="not a newstrace store"):
+        Store(path)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_export_writes_every_row(filled: Path, tmp_path: Path, fmt: str):
+    out = tmp_path / f"documents.{fmt}"
+    result = run_cli(
+        "export", "--db", filled, "--table", "documents", "--format", fmt, "--out", out, check=True
+    )
+    assert "3 rows of documents" in result.stderr
+    frame = {"jsonl": lambda p: pd.read_json(p, lines=True), "csv": pd.read_csv, "parquet": pd.read_parquet}[
+        fmt
+    ](out)
+    assert len(frame) == 3
+    assert {"doc_id", "source_path", "outlet", "title", "published", "text", "raw_text", "n_words"} <= set(
+        frame.columns
+    )
+
+
+def test_export_jsonl_to_stdout(filled: Path):
+    result = run_cli("export", "--db", filled, "--table", "documents", check=True)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 3 and all(r["text"] for r in records)
+
+
+def test_export_unknown_table_lists_the_tables(filled: Path):
+    result = run_cli("export", "--db", filled, "--table", "nope")
+    assert result.returncode == 2
+    assert "no table 'nope'" in result.stderr and "documents" in result.stderr
+
+
+def test_missing_store_is_a_clear_error(tmp_path: Path):
+    result = run_cli("info", "--db", tmp_path / "absent.duckdb")
+    assert result.returncode == 2 and "no such store" in result.stderr
+
+
+def test_info_summarises_the_store(filled: Path):
+    result = run_cli("info", "--db", filled, "--json", check=True)
+    summary = json.loads(result.stdout)
+    assert summary["documents"] == 3 and summary["tables"]["occurrences"] == 3
