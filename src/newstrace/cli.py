@@ -150,7 +150,12 @@ def ingest_command(
         str | None, typer.Option(help="CSV delimiter (default: sniffed from the header).")
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="Worker processes (default: cores, for HTML).")
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Worker processes (default: one per core for WARC or 64+ HTML pages, else 1).",
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option(help="Re-read files even when unchanged since a completed run.")

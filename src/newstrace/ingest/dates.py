@@ -8,6 +8,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_NUMERIC = re.compile(r"^(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})$")
 EARLIEST = date(1800, 1, 1)
 
 
@@ -22,7 +23,10 @@ def parse_date(value: str, date_order: str = "MDY") -> date | None:
     if not value:
         return None
     parsed: date | None = None
-    if _ISO.match(value):
+    numeric = _NUMERIC.match(value)
+    if numeric:
+        parsed = _numeric_date(numeric.groups(), date_order)
+    elif _ISO.match(value):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00")).date()
         except ValueError:
@@ -44,3 +48,14 @@ def parse_date(value: str, date_order: str = "MDY") -> date | None:
     if parsed is None or not EARLIEST <= parsed <= date.today():
         return None
     return parsed
+
+
+def _numeric_date(parts: tuple[str, ...], date_order: str) -> date | None:
+    """``4/5/2017`` read in ``date_order``; a four-digit first part is always a year (2017/04/05)."""
+    order = "YMD" if len(parts[0]) == 4 else date_order
+    fields = dict(zip(order, (int(p) for p in parts), strict=True))
+    year = fields["Y"] + (2000 if fields["Y"] < 100 else 0)
+    try:
+        return date(year, fields["M"], fields["D"])
+    except ValueError:
+        return None

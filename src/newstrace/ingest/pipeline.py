@@ -114,6 +114,18 @@ def _crashed(item: StreamItem, exc: BaseException) -> tuple[None, list[Problem]]
     return None, [Problem(where, "clean", "a worker process crashed on this article", str(exc), locator)]
 
 
+# Below this many pages, starting worker processes (each loads trafilatura and lxml) costs more than it saves.
+PAGES_WORTH_A_POOL = 64
+
+
+def _default_jobs(inputs: list[InputFile | Problem]) -> int:
+    """Worker processes for HTML extraction, the expensive step; plain text and tables clean fast in-process."""
+    files = [i for i in inputs if isinstance(i, InputFile)]
+    n_pages = sum(i.format == "html" for i in files)
+    has_archive = any(i.format == "warc" for i in files)
+    return default_jobs() if has_archive or n_pages >= PAGES_WORTH_A_POOL else 1
+
+
 def _read_all(
     inputs: Iterable[InputFile | Problem],
     store: Store,
@@ -194,11 +206,7 @@ def ingest(
         emit("start", sum(isinstance(item, InputFile) for item in inputs))
         stream = _read_all(inputs, store, read_options, force, report, emit)
         if jobs is None:
-            jobs = (
-                default_jobs()
-                if any(isinstance(i, InputFile) and i.format in ("html", "warc") for i in inputs)
-                else 1
-            )
+            jobs = _default_jobs(inputs)
         prepared = ordered_map(
             partial(_prepare_item, options=prepare_options), stream, jobs=jobs, on_crash=_crashed
         )

@@ -1,0 +1,187 @@
+"""Ingest throughput and peak memory: FA-KES (one CSV, 804 rows) and the demo corpus (txt, HTML, JSONL).
+
+Each configuration runs ``newstrace ingest`` in a fresh process on an empty store, several times; the median
+wall time gives docs/s and words/s, and the child's peak RSS comes from wait4. Figures are printed and
+appended to benchmarks/RESULTS.md with the date, commit and command.
+
+    python benchmarks/ingest_bench.py [--runs 5] [--no-record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("NEWSTRACE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+FAKES_MAP = "text=article_content,title=article_title,outlet=source,date=date"
+
+
+@dataclass
+class Case:
+    name: str
+    paths: list[Path]
+    args: list[str]
+
+
+@dataclass
+class Measure:
+    seconds: float
+    peak_rss_mb: float
+
+
+def replicated_pages(copies: int) -> Path:
+    """The demo corpus's HTML pages, each copied ``copies`` times with a distinct sentence (distinct texts)."""
+    folder = Path(tempfile.mkdtemp(prefix="newstrace-pages-"))
+    for page in sorted((ROOT / "examples" / "corpus" / "html").glob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        for i in range(copies):
+            marked = html.replace(
+                "</article>", f"<p>Correction number {i} was appended to this page.</p></article>", 1
+            )
+            (folder / f"{page.stem}-{i}.html").write_text(marked, encoding="utf-8")
+    return folder
+
+
+def run_once(case: Case) -> tuple[Measure, Path]:
+    workdir = Path(tempfile.mkdtemp(prefix="newstrace-bench-"))
+    db = workdir / "bench.duckdb"
+    command = [
+        sys.executable,
+        "-m",
+        "newstrace",
+        "ingest",
+        *map(str, case.paths),
+        "--db",
+        str(db),
+        "--quiet",
+        *case.args,
+    ]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{case.name}: ingest failed\n{stderr}")
+    # ru_maxrss is in KiB on Linux; spawned workers are grandchildren and are not included.
+    return Measure(seconds, usage.ru_maxrss / 1024), db
+
+
+def corpus_size(db: Path) -> tuple[int, int]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT count(*), sum(n_words) FROM documents").fetchall()
+    n_occurrences = con.execute("SELECT count(*) FROM occurrences").fetchall()[0][0]
+    con.close()
+    return n_occurrences, int(rows[0][1] or 0)
+
+
+def startup_seconds(runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import newstrace"], check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True, text=True
+        )
+        return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-record", action="store_true", help="print only; do not append to RESULTS.md")
+    options = parser.parse_args()
+
+    cases = [
+        Case("demo corpus, --jobs 1", [ROOT / "examples" / "corpus"], ["--jobs", "1"]),
+        Case("demo corpus, --jobs 2", [ROOT / "examples" / "corpus"], ["--jobs", "2"]),
+    ]
+    pages = replicated_pages(25)
+    cases += [
+        Case("200 HTML pages, --jobs 1", [pages], ["--jobs", "1"]),
+        Case("200 HTML pages, --jobs 2", [pages], ["--jobs", "2"]),
+    ]
+    fakes = SHARED / "fakes" / "FA-KES-Dataset.csv"
+    if fakes.exists():
+        cases = [
+            Case("FA-KES CSV, --jobs 1", [fakes], ["--map", FAKES_MAP, "--jobs", "1"]),
+            Case("FA-KES CSV, --jobs 2", [fakes], ["--map", FAKES_MAP, "--jobs", "2"]),
+            *cases,
+        ]
+    else:
+        print(f"FA-KES not found at {fakes}: measuring the demo corpus only", file=sys.stderr)
+
+    import_seconds = startup_seconds(options.runs)
+    rows = []
+    for case in cases:
+        measures = []
+        db = None
+        for _ in range(options.runs):
+            measure, db = run_once(case)
+            measures.append(measure)
+        docs, n_words = corpus_size(db)
+        seconds = statistics.median(m.seconds for m in measures)
+        rss = max(m.peak_rss_mb for m in measures)
+        rows.append((case.name, docs, n_words, seconds, docs / seconds, n_words / seconds, rss))
+        print(
+            f"{case.name}: {docs} docs in {seconds:.2f} s median of {options.runs}: "
+            f"{docs / seconds:,.0f} docs/s, {n_words / seconds:,.0f} words/s, peak RSS {rss:.0f} MB"
+        )
+
+    table = [
+        "| input | articles | words | median s | docs/s | words/s | peak RSS (MB) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *(
+            f"| {n} | {d} | {w:,} | {s:.2f} | {ds:,.0f} | {ws:,.0f} | {r:.0f} |"
+            for n, d, w, s, ds, ws, r in rows
+        ),
+    ]
+    command = "python benchmarks/ingest_bench.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    section = "\n".join(
+        [
+            f"## Ingest throughput: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}",
+            "",
+            f"Command: `{command.strip()}`. Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.machine()}. Median wall time of {options.runs} runs of "
+            "`newstrace ingest` in a fresh process on an empty store (process start and imports included: "
+            f"`import newstrace` alone takes {import_seconds:.2f} s). Peak RSS is the ingesting process; "
+            "with --jobs 2 the worker processes come on top.",
+            "",
+            *table,
+            "",
+        ]
+    )
+    print("\n" + section)
+    if not options.no_record:
+        header = "# Benchmark results\n\nFigures appended by the scripts in `benchmarks/`, newest last.\n\n"
+        existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else header
+        RESULTS.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
