@@ -47,9 +47,8 @@ def replicated_pages(copies: int) -> Path:
     for page in sorted((ROOT / "examples" / "corpus" / "html").glob("*.html")):
         html = page.read_text(encoding="utf-8")
         for i in range(copies):
-            marked = html.replace(
-                "</article>", f"<p>Correction number {i} was appended to this page.</p></article>", 1
-            )
+            head, _, body = html.partition("<article")
+            marked = head + "<article" + body.replace("<p>", f"<p>Update {i}: ", 1)
             (folder / f"{page.stem}-{i}.html").write_text(marked, encoding="utf-8")
     return folder
 
