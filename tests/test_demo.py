@@ -107,6 +107,8 @@ def test_demo_offsets_point_into_each_input_text(demo):
 
 
 def test_answer_key_matches_the_corpus_files():
-    result = subprocess.run([sys.executable, str(EXAMPLES / "check_ground_truth.py")], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "check_ground_truth.py")], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all checks passed" in result.stdout

@@ -96,3 +96,31 @@ def test_info_summarises_the_store(filled: Path):
     result = run_cli("info", "--db", filled, "--json", check=True)
     summary = json.loads(result.stdout)
     assert summary["documents"] == 3 and summary["tables"]["occurrences"] == 3
+
+
+def _article(title: str, body: list[str], footer: str) -> str:
+    return "\n\n".join([title, *body, footer]) + "\n"
+
+
+def test_outlet_footer_is_removed_but_versions_of_one_article_keep_their_body(tmp_path: Path, db: Path):
+    footer = "The Kastrel Courier is funded by its readers. Join today."
+    body = ["The council met on Monday to discuss the harbour.", "Nothing was decided, the mayor said."]
+    for i in range(8):  # eight versions of one article, each with a small update
+        (tmp_path / f"v{i}.txt").write_text(
+            _article("Harbour talks", [*body, f"Update {i}."], footer), encoding="utf-8"
+        )
+    for i in range(4):  # four other articles
+        (tmp_path / f"o{i}.txt").write_text(
+            _article(f"Story {i}", [f"Other news number {i}."], footer), encoding="utf-8"
+        )
+    for path in tmp_path.glob("*.txt"):
+        path.with_suffix(".json").write_text('{"outlet": "Kastrel Courier"}', encoding="utf-8")
+    newstrace.ingest([tmp_path], db=db)
+    with newstrace.open(db) as store:
+        texts = store.sql("SELECT title, text FROM documents").values.tolist()
+        found = store.sql("SELECT text FROM outlet_boilerplate").text.tolist()
+    assert found == [footer]  # five distinct articles carry it: the 8 versions count once
+    for title, text in texts:
+        assert footer not in text
+        if title == "Harbour talks":
+            assert all(line in text for line in body)

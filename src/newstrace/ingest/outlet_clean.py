@@ -1,8 +1,9 @@
 """Outlet-level boilerplate: lines that recur across many documents of one outlet (footers, sign-offs).
 
-A line counts as the outlet's boilerplate once it appears in at least ``min_docs`` of the outlet's documents
-and in at least ``min_share`` of them. The thresholds keep recycled background paragraphs, which recur in a
-handful of an outlet's articles and are evidence of reuse, in the text. Once declared, a line stays
+A line counts as the outlet's boilerplate once it appears in at least ``min_docs`` of the outlet's articles
+and in at least ``min_share`` of them. Articles are told apart by title, so the versions of one article count
+once. The thresholds keep recycled background paragraphs, which recur in a handful of an outlet's articles
+and are evidence of reuse, in the text. Once declared, a line stays
 boilerplate for that outlet; removed lines are listed in the ``boilerplate`` table with their raw offsets.
 """
 
@@ -49,12 +50,17 @@ def clean_outlet_repeats(store: Store, run_id: str, thresholds: OutletRepeats = 
 
 def _clean_outlet(store: Store, run_id: str, outlet: str, thresholds: OutletRepeats) -> int:
     con = store.con
-    (n_outlet_docs,) = store.one("SELECT count(*) FROM documents WHERE outlet = ?", [outlet])
+    # Count articles, not documents: several versions of one article (same title) share their body lines,
+    # which must not make those lines look like the outlet's boilerplate.
+    (n_outlet_docs,) = store.one(
+        "SELECT count(DISTINCT coalesce(title, doc_id)) FROM documents WHERE outlet = ?", [outlet]
+    )
     threshold = max(thresholds.min_docs, thresholds.min_share * n_outlet_docs)
     found = con.execute(
-        """SELECT line_hash, count(*) AS n_docs FROM (
-               SELECT unnest(line_hashes) AS line_hash FROM documents WHERE outlet = ?)
-           GROUP BY line_hash HAVING count(*) >= ?""",
+        """SELECT line_hash, count(DISTINCT article) AS n_docs FROM (
+               SELECT unnest(line_hashes) AS line_hash, coalesce(title, doc_id) AS article
+               FROM documents WHERE outlet = ?)
+           GROUP BY line_hash HAVING count(DISTINCT article) >= ?""",
         [outlet, threshold],
     ).fetchall()
     known = {
