@@ -154,7 +154,7 @@ def ingest_command(
         typer.Option(
             "--jobs",
             "-j",
-            help="Worker processes (default: one per core for WARC or 64+ HTML pages, else 1).",
+            help="Worker processes (default: one per core for WARC or 500+ HTML pages, else 1).",
         ),
     ] = None,
     force: Annotated[

@@ -114,8 +114,9 @@ def _crashed(item: StreamItem, exc: BaseException) -> tuple[None, list[Problem]]
     return None, [Problem(where, "clean", "a worker process crashed on this article", str(exc), locator)]
 
 
-# Below this many pages, starting worker processes (each loads trafilatura and lxml) costs more than it saves.
-PAGES_WORTH_A_POOL = 64
+# Below this many pages, starting worker processes (each loads trafilatura and lxml) costs more than it
+# saves: 200 pages took 3.9 s in-process and 3.7 s with two workers (benchmarks/RESULTS.md).
+PAGES_WORTH_A_POOL = 500
 
 
 def _default_jobs(inputs: list[InputFile | Problem]) -> int:
