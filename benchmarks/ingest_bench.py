@@ -53,6 +53,24 @@ def replicated_pages(copies: int) -> Path:
     return folder
 
 
+def replicated_fakes(fakes: Path, factor: int) -> Path:
+    """FA-KES with every row repeated ``factor`` times, each copy's text made distinct by a closing sentence."""
+    import csv
+
+    path = Path(tempfile.mkdtemp(prefix="newstrace-scale-")) / f"fakes-{factor}x.csv"
+    with (
+        fakes.open(encoding="utf-8", newline="") as source,
+        path.open("w", encoding="utf-8", newline="") as target,
+    ):
+        rows = list(csv.DictReader(source))
+        writer = csv.DictWriter(target, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for copy in range(factor):
+            for row in rows:
+                writer.writerow({**row, "article_content": f"{row['article_content']} Copy {copy}."})
+    return path
+
+
 def run_once(case: Case) -> tuple[Measure, Path]:
     workdir = Path(tempfile.mkdtemp(prefix="newstrace-bench-"))
     db = workdir / "bench.duckdb"
@@ -130,6 +148,14 @@ def main() -> None:
         cases = [
             Case("FA-KES CSV, --jobs 1", [fakes], ["--map", FAKES_MAP, "--jobs", "1"]),
             Case("FA-KES CSV, --jobs 2", [fakes], ["--map", FAKES_MAP, "--jobs", "2"]),
+            *(
+                Case(
+                    f"FA-KES x{factor} CSV, --jobs 1",
+                    [replicated_fakes(fakes, factor)],
+                    ["--map", FAKES_MAP, "--jobs", "1"],
+                )
+                for factor in (4, 16)
+            ),
             *cases,
         ]
     else:
