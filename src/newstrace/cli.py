@@ -218,6 +218,94 @@ def _print_report(report: IngestReport, db: Path) -> None:
     err.print(line, soft_wrap=True)
 
 
+@app.command("annotate")
+def annotate_command(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files to annotate directly (no store). Omit to annotate the store."),
+    ] = None,
+    db: DbOption = Path(DEFAULT_DB),
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="With FILES: one JSON object per line.")] = False,
+    aliases: Annotated[
+        list[Path] | None, typer.Option("--aliases", help="Extra alias table (YAML); repeatable.")
+    ] = None,
+    places: Annotated[
+        list[Path] | None, typer.Option("--places", help="Extra gazetteer places (YAML); repeatable.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Another installed spaCy pipeline (or NEWSTRACE_SPACY_MODEL).")
+    ] = None,
+    format: Annotated[str | None, typer.Option("--format", "-f", help="With FILES: force a reader.")] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", help="Worker processes (default: cores, for 300+ documents)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Find sentences, entities (with canonical actors), places (with coordinates) and dates.
+
+    Without FILES, annotates every stored document not annotated yet, with a progress bar; an interrupted run
+    resumes where it stopped. With FILES, prints the annotations with offsets into each file's text as read.
+
+    Examples:
+
+        newstrace annotate --db corpus.duckdb
+
+        newstrace annotate article.txt --jsonl
+
+        newstrace annotate --db corpus.duckdb --aliases my_actors.yml --places my_places.yml
+    """
+    from newstrace.nlp.aliases import AliasError
+    from newstrace.nlp.gazetteer import GazetteerError
+    from newstrace.nlp.pipeline import ModelError
+    from newstrace.nlp.runner import annotate, annotate_files
+
+    try:
+        if files:
+            for record in annotate_files(
+                files, model=model, aliases=aliases or (), places=places or (), format=format
+            ):
+                if isinstance(record, Problem):
+                    err.print(f"[red]{record.severity}[/]: {_problem_text(record)}", soft_wrap=True)
+                elif jsonl:
+                    print(json.dumps(record, ensure_ascii=False))
+                else:
+                    out.print_json(json.dumps(record, ensure_ascii=False))
+            return
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]annotate[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("docs"),
+            TimeElapsedColumn(),
+            console=err,
+            disable=quiet,
+        )
+        task: list[Any] = []
+
+        def on_event(kind: str, payload: Any) -> None:
+            if kind == "start":
+                task.append(progress.add_task("annotate", total=payload))
+            elif kind == "stored" and task:
+                progress.advance(task[0], payload)
+            elif kind == "problem":
+                progress.console.print(f"[red]error[/]: {_problem_text(payload)}", soft_wrap=True)
+
+        with progress:
+            report = annotate(
+                db, model=model, aliases=aliases or (), places=places or (), jobs=jobs, on_event=on_event
+            )
+        err.print(f"{report.summary()} · {db}")
+    except (AliasError, GazetteerError, ModelError, StoreError) as exc:
+        raise _fail(str(exc)) from exc
+    except KeyboardInterrupt:
+        err.print(
+            "[yellow]interrupted[/]: annotations stored so far are kept; run the same command to continue"
+        )
+        raise typer.Exit(130) from None
+
+
 @app.command("export")
 def export_command(
     table: Annotated[str, typer.Option("--table", "-t", help="The table to export, e.g. documents, errors.")],

@@ -183,3 +183,76 @@ _WORD = re.compile(r"\w+")
 def words(text: str) -> Sequence[str]:
     """The word tokens used for counts (``n_words``); language-independent and cheap."""
     return _WORD.findall(text)
+
+
+# -- annotation records (one document at a time; offsets into the document's clean text) -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A named entity. ``actor_id`` and ``canonical`` are set when the alias table knows the actor."""
+
+    start: int
+    end: int
+    text: str
+    label: str
+    actor_id: str | None = None
+    canonical: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A place mention resolved to a gazetteer entry (GeoNames id when there is one)."""
+
+    start: int
+    end: int
+    text: str
+    name: str
+    lat: float
+    lon: float
+    country: str | None
+    geonames_id: int | None
+    place_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timex:
+    """A time expression normalised to a calendar value: ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``.
+
+    ``rule`` says how the value was found (e.g. ``dateparser``, ``weekday-year``, ``relative``).
+    """
+
+    start: int
+    end: int
+    text: str
+    value: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """An entry of the alias table: one actor, many surface forms."""
+
+    actor_id: str
+    canonical: str
+    kind: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Annotations:
+    """Everything the language pipeline finds in one document."""
+
+    doc_id: str
+    sentences: list[Sentence] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
+    timexes: list[Timex] = field(default_factory=list)
+    published: date | None = None
+    published_source: DateSource | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +21,9 @@ import pyarrow as pa
 
 from newstrace import __version__
 from newstrace.identity import ID_SCHEME
-from newstrace.model import Document, FileDone, OffsetMap, Problem, Removal
+from newstrace.model import Annotations, Document, FileDone, OffsetMap, Problem, Removal
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_DB = "newstrace.duckdb"
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 
@@ -62,6 +62,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                    d.locator AS first_locator, o.outlet, o.title, o.published, o.run_id
             FROM occurrences o JOIN documents d USING (doc_id)
             WHERE o.source_path <> d.source_path OR o.locator <> d.locator""",
+    ),
+    # 2: the language pipeline's tables; offsets are into documents.text.
+    (
+        "CREATE TABLE annotations (doc_id VARCHAR PRIMARY KEY, pipeline VARCHAR, run_id VARCHAR, annotated_at TIMESTAMP)",
+        'CREATE TABLE sentences (doc_id VARCHAR NOT NULL, sentence INTEGER, start INTEGER, "end" INTEGER)',
+        """CREATE TABLE mentions (doc_id VARCHAR NOT NULL, start INTEGER, "end" INTEGER, text VARCHAR,
+            label VARCHAR, actor_id VARCHAR)""",
+        "CREATE TABLE actors (actor_id VARCHAR PRIMARY KEY, canonical VARCHAR, kind VARCHAR, label VARCHAR, aliases VARCHAR[])",
+        """CREATE TABLE places (doc_id VARCHAR NOT NULL, start INTEGER, "end" INTEGER, text VARCHAR, place_id VARCHAR,
+            name VARCHAR, lat DOUBLE, lon DOUBLE, country VARCHAR, geonames_id BIGINT)""",
+        """CREATE TABLE timexes (doc_id VARCHAR NOT NULL, start INTEGER, "end" INTEGER, text VARCHAR, value VARCHAR,
+            rule VARCHAR)""",
     ),
 )
 
@@ -436,6 +448,120 @@ class Store:
         rows = [(doc_id, r.raw_start, r.raw_end, r.reason, r.text) for r in removals]
         if rows:
             self.con.executemany("INSERT INTO boilerplate VALUES (?, ?, ?, ?, ?)", rows)
+
+    # -- annotations -----------------------------------------------------------------------------------------
+    def unannotated(self, batch_size: int = 64, limit: int | None = None) -> Iterator[list[Document]]:
+        """Documents without annotations, in batches, read lazily (the ids are fetched first)."""
+        query = "SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM annotations) ORDER BY doc_id"
+        ids = [
+            doc_id
+            for (doc_id,) in self.con.execute(query + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
+        ]
+        for i in range(0, len(ids), batch_size):
+            yield [self.document(doc_id) for doc_id in ids[i : i + batch_size]]
+
+    def count_unannotated(self) -> int:
+        return self.one(
+            "SELECT count(*) FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM annotations)"
+        )[0]
+
+    def write_actors(self, rows: Iterable[tuple[str, str, str, str, list[str]]]) -> None:
+        self.con.executemany("INSERT OR REPLACE INTO actors VALUES (?, ?, ?, ?, ?)", list(rows))
+
+    def write_annotations(
+        self, run_id: str, pipeline: str, batch: Sequence[Annotations], problems: Sequence[Problem] = ()
+    ) -> None:
+        """Store a batch of annotations in one transaction; an inferred publication date fills an empty one."""
+        now = _now()
+        ids = [a.doc_id for a in batch]
+        self.con.begin()
+        try:
+            for table in ("sentences", "mentions", "places", "timexes", "annotations"):
+                self.con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+            self._append(
+                "sentences", [(a.doc_id, i, s.start, s.end) for a in batch for i, s in enumerate(a.sentences)]
+            )
+            self._append(
+                "mentions",
+                [(a.doc_id, m.start, m.end, m.text, m.label, m.actor_id) for a in batch for m in a.mentions],
+            )
+            self._append(
+                "places",
+                [
+                    (
+                        a.doc_id,
+                        p.start,
+                        p.end,
+                        p.text,
+                        p.place_id,
+                        p.name,
+                        p.lat,
+                        p.lon,
+                        p.country,
+                        p.geonames_id,
+                    )
+                    for a in batch
+                    for p in a.places
+                ],
+            )
+            self._append(
+                "timexes",
+                [(a.doc_id, t.start, t.end, t.text, t.value, t.rule) for a in batch for t in a.timexes],
+            )
+            self._append("annotations", [(a.doc_id, pipeline, run_id, now) for a in batch])
+            for a in batch:
+                if a.published is not None and a.published_source in ("text", "inferred"):
+                    self.con.execute(
+                        "UPDATE documents SET published = ?, published_source = ? WHERE doc_id = ? AND published IS NULL",
+                        [a.published, a.published_source, a.doc_id],
+                    )
+            if problems:
+                self.con.executemany(
+                    "INSERT INTO errors VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (run_id, p.source_path, p.locator, p.stage, p.severity, p.error, p.detail, now)
+                        for p in problems
+                    ],
+                )
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+
+    def replace_dates(self, annotations: Annotations) -> None:
+        """Replace a document's timexes and its text-derived publication date, in one transaction."""
+        self.con.begin()
+        try:
+            self.con.execute("DELETE FROM timexes WHERE doc_id = ?", [annotations.doc_id])
+            self._append(
+                "timexes",
+                [(annotations.doc_id, t.start, t.end, t.text, t.value, t.rule) for t in annotations.timexes],
+            )
+            self.con.execute(
+                "UPDATE documents SET published = ?, published_source = ? WHERE doc_id = ? AND coalesce(published_source, 'inferred') = 'inferred'",
+                [annotations.published, annotations.published_source, annotations.doc_id],
+            )
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+
+    def _append(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        columns = [
+            name
+            for (name,) in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        ]
+        frame = pd.DataFrame.from_records(rows, columns=columns)
+        self.con.register("append_batch", frame)
+        try:
+            self.con.execute(f"INSERT INTO {table} SELECT * FROM append_batch")
+        finally:
+            self.con.unregister("append_batch")
 
     # -- export ----------------------------------------------------------------------------------------------
     def export(

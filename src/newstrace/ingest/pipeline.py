@@ -150,25 +150,55 @@ def _read_all(
         already = store.stored_locators(item.name)
         n_records = n_problems = 0
         fatal = False
-        try:
-            for record in READERS[item.format](item, options):
-                if isinstance(record, Problem):
-                    n_problems += 1
-                    yield record
-                elif record.locator in already:
-                    report.skipped += 1
-                else:
-                    n_records += 1
-                    yield record
-        except InputError as exc:
-            fatal = True
-            yield Problem(item.name, "read", exc.error, exc.detail)
-        except Exception as exc:
-            fatal = True
-            yield Problem(item.name, "read", f"unexpected error: {type(exc).__name__}: {exc}")
+        for record in read_records(item, options):
+            if isinstance(record, Problem):
+                n_problems += 1
+                fatal = fatal or (record.severity == "error" and not record.locator)
+                yield record
+            elif record.locator in already:
+                report.skipped += 1
+            else:
+                n_records += 1
+                yield record
         if not fatal:
             # A file that failed as a whole is tried again next run (its permissions may have been fixed).
             yield FileDone(item.name, fingerprint, n_records, n_problems)
+
+
+def read_records(item: InputFile, options: ReadOptions) -> Iterator[RawArticle | Problem]:
+    """The articles of one file; a file that cannot be read (further) ends with a whole-file Problem."""
+    try:
+        yield from READERS[item.format](item, options)
+    except InputError as exc:
+        yield Problem(item.name, "read", exc.error, exc.detail)
+    except Exception as exc:
+        yield Problem(item.name, "read", f"unexpected error: {type(exc).__name__}: {exc}")
+
+
+def read_documents(
+    paths: Iterable[str | Path],
+    *,
+    format: str | None = None,
+    mapping: str | dict[str, str] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    date_order: str = "MDY",
+) -> Iterator[Document | Problem]:
+    """Clean documents straight from files, without a store (for commands that work on files)."""
+    fields = mapping if isinstance(mapping, dict) else parse_mapping(mapping)
+    options = ReadOptions(tuple(sorted(fields.items())), max_bytes)
+    prepare_options = PrepareOptions(load_rules(), date_order)
+    for item in find_inputs(paths, format):
+        if isinstance(item, Problem):
+            yield item
+            continue
+        for record in read_records(item, options):
+            if isinstance(record, Problem):
+                yield record
+                continue
+            document, problems = _prepare_item(record, prepare_options)
+            yield from problems
+            if isinstance(document, Document):
+                yield document
 
 
 def ingest(

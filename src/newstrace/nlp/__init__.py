@@ -1,0 +1,1 @@
+"""Per-document language annotation: sentences, entities and actors, places, time expressions."""
