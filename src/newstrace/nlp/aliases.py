@@ -18,7 +18,8 @@ from newstrace.nlp.translit import KeyedText, name_key
 LABELS = ("ORG", "PERSON", "GPE", "NORP", "FAC", "LOC")
 _LEADING = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s$")
-_ARTICLE_BEFORE = re.compile(r"(?i)(?:\b(?:al|el)[-‐‑ ]|\b(?:ash|esh|ad|as|an|ar|at|az)[-‐‑])$")
+# (Tokenised text writes "al - Qaeda": spaces around the hyphen are allowed.)
+_ARTICLE_BEFORE = re.compile(r"(?i)(?:\b(?:al|el)(?: ?[-‐‑] ?| )|\b(?:ash|esh|ad|as|an|ar|at|az) ?[-‐‑] ?)$")
 
 
 class AliasError(ValueError):
@@ -63,7 +64,7 @@ class AliasTable:
         for match in self.pattern.finditer(keyed_text.key):
             start, end = keyed_text.span(match.start(), match.end())
             # Keys drop an article prefix ("al-Masdar" -> "masdar"); the mention keeps it.
-            article = _ARTICLE_BEFORE.search(text, max(0, start - 5), start)
+            article = _ARTICLE_BEFORE.search(text, max(0, start - 7), start)
             yield (article.start() if article else start), end, self.by_key[match.group()]
 
 

@@ -53,7 +53,7 @@ def _sub(pattern: re.Pattern[str], repl: str, key: str, origin: list[int]) -> tu
     for match in pattern.finditer(key):
         out.append(key[last : match.start()])
         new_origin.extend(origin[last : match.start()])
-        replacement = match.expand(repl)
+        replacement = match.expand(repl) if "\\" in repl else repl  # expand() re-parses the template each time
         out.append(replacement)
         new_origin.extend([origin[match.start()]] * len(replacement))
         last = match.end()
