@@ -53,7 +53,8 @@ def _sub(pattern: re.Pattern[str], repl: str, key: str, origin: list[int]) -> tu
     for match in pattern.finditer(key):
         out.append(key[last : match.start()])
         new_origin.extend(origin[last : match.start()])
-        replacement = match.expand(repl) if "\\" in repl else repl  # expand() re-parses the template each time
+        # expand() re-parses the template on every call: only templates with group references need it.
+        replacement = match.expand(repl) if "\\" in repl else repl
         out.append(replacement)
         new_origin.extend([origin[match.start()]] * len(replacement))
         last = match.end()
