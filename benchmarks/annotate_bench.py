@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest_bench import FAKES_MAP, RESULTS, SHARED, commit
+from benchlib import SHARED, append_results, commit
+from ingest_bench import FAKES_MAP
 
 
 def tree_rss_mb(root: int) -> float:
@@ -155,8 +156,7 @@ def main() -> None:
     )
     print("\n" + section)
     if not options.no_record:
-        existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-        RESULTS.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+        append_results(section)
 
 
 if __name__ == "__main__":

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("NEWSTRACE_SHARED_DATA", ROOT.parent / "shared" / "data"))
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import ROOT, SHARED, append_results, commit
+
 FAKES_MAP = "text=article_content,title=article_title,outlet=source,date=date"
 
 
@@ -115,19 +115,6 @@ def startup_seconds(runs: int) -> float:
     return statistics.median(times)
 
 
-def commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True, text=True
-        )
-        return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -203,9 +190,7 @@ def main() -> None:
     )
     print("\n" + section)
     if not options.no_record:
-        header = "# Benchmark results\n\nFigures appended by the scripts in `benchmarks/`, newest last.\n\n"
-        existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else header
-        RESULTS.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+        append_results(section)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,6 @@ import os
 import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -47,6 +46,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib
+from benchlib import commit
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -553,30 +556,8 @@ def show_errors(run: Run, sentences: list[Sentence], limit: int) -> None:
             print(f"{run.system.name} {title} {kind} ({len(items)}): " + "; ".join(items[:limit]))
 
 
-def commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True, text=True
-        )
-        return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def append_results(section: str) -> None:
-    """Append ``section`` at the end of RESULTS.md (created with its header if missing); never rewrite it."""
-    if not RESULTS.exists():
-        RESULTS.write_text(
-            "# Benchmark results\n\nFigures appended by the scripts in `benchmarks/`, newest last.\n",
-            encoding="utf-8",
-        )
-    existing = RESULTS.read_text(encoding="utf-8")
-    trailing = len(existing) - len(existing.rstrip("\n"))
-    with RESULTS.open("a", encoding="utf-8") as results:
-        results.write("\n" * max(0, 2 - trailing) + section)
+    benchlib.append_results(section, RESULTS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
