@@ -256,3 +256,28 @@ class Annotations:
     timexes: list[Timex] = field(default_factory=list)
     published: date | None = None
     published_source: DateSource | None = None
+
+
+SourceType = Literal["person", "role", "institution", "media", "anonymous", "document", "unknown"]
+Modality = Literal["assertion", "prediction", "accusation", "denial", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Who said what: source, cue and content, each a tuple of (start, end) fragments of the clean text.
+
+    ``source`` is empty for attributions without a stated source ("It is believed that ..."). The typing
+    fields are filled by :mod:`newstrace.attribution.typing`: ``source_actor`` is the actor the source names
+    (a person first), ``source_org`` the organisation it belongs to, ``hedged`` marks distanced reporting
+    ("claimed", "allegedly", "so-called").
+    """
+
+    source: tuple[tuple[int, int], ...]
+    cue: tuple[tuple[int, int], ...]
+    content: tuple[tuple[int, int], ...]
+    source_type: SourceType | None = None
+    source_actor: str | None = None
+    source_org: str | None = None
+    modality: Modality | None = None
+    hedged: bool = False
+    score: float | None = None
