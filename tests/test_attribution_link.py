@@ -1,0 +1,58 @@
+"""Linking role spans into attributions."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.conftest import shared_path
+
+from newstrace.attribution.link import link
+from newstrace.attribution.polnear import read_split
+
+
+def _span(text: str, part: str, after: int = 0) -> tuple[int, int]:
+    start = text.index(part, after)
+    return start, start + len(part)
+
+
+def test_source_and_content_go_to_the_nearest_cue():
+    text = (
+        "The mayor said the bridge would reopen on Friday. "
+        "“We are not ready,” the engineer told reporters, “and the river is still high.”"
+    )
+    sources = [_span(text, "The mayor"), _span(text, "the engineer")]
+    cues = [_span(text, "said"), _span(text, "told reporters")]
+    contents = [
+        _span(text, "the bridge would reopen on Friday"),
+        _span(text, "We are not ready,"),
+        _span(text, "and the river is still high."),
+    ]
+    first, second = link(text, sources, cues, contents)
+    assert first.source == (sources[0],) and first.content == (contents[0],)
+    assert second.source == (sources[1],)
+    assert second.content == (contents[1], contents[2])  # a quote interrupted by its source
+
+
+def test_cue_without_source_gives_sourceless_attribution():
+    text = "It is believed that the talks will resume in March."
+    (attribution,) = link(
+        text, [], [_span(text, "It is believed")], [_span(text, "the talks will resume in March")]
+    )
+    assert attribution.source == ()
+
+
+def test_linker_recovers_polnear_dev_relations_from_gold_spans():
+    articles = list(read_split(shared_path("polnear"), "dev"))
+    tp = predicted = gold = 0
+    for article in articles:
+        roles = {
+            role: [f for a in article.attributions for f in a.role(role)]
+            for role in ("source", "cue", "content")
+        }
+        found = link(article.text, roles["source"], roles["cue"], roles["content"])
+        g = Counter((a.source, a.cue, tuple(sorted(a.content))) for a in article.attributions)
+        p = Counter((a.source, a.cue, a.content) for a in found)
+        tp += sum((g & p).values())
+        predicted += sum(p.values())
+        gold += sum(g.values())
+    assert 2 * tp / (predicted + gold) >= 0.94  # measured 0.954
