@@ -107,3 +107,14 @@ def test_attribution_without_source_is_unknown():
         text, _attribution(text, "", "It is believed", "the talks will resume in March"), [], ACTORS
     )
     assert attribution.source_type == "unknown" and attribution.modality == "prediction"
+
+
+def test_hand_labelled_sample_points_at_its_texts():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = ROOT / "benchmarks" / "data" / "check_attribution_sample.py"
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
