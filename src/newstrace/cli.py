@@ -306,6 +306,47 @@ def annotate_command(
         raise typer.Exit(130) from None
 
 
+@app.command("attributions")
+def attributions_command(
+    files: Annotated[
+        list[Path], typer.Argument(help="Files to read: who said what in each.", show_default=False)
+    ],
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")] = False,
+    aliases: Annotated[
+        list[Path] | None, typer.Option("--aliases", help="Extra alias table (YAML); repeatable.")
+    ] = None,
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Force a reader.")] = None,
+) -> None:
+    """Who said what: the source, cue and content of every attribution, with source type and modality.
+
+    Prints one JSON object per input article, `{"file", "attributions": [{"source": [{"start", "end",
+    "text"}], "cue": [...], "content": [...], "source_type", "modality", ...}]}`, offsets into the file's text
+    exactly as read.
+
+    Example:
+
+        newstrace attributions article.txt --jsonl
+    """
+    from newstrace.attribution.tagger import TaggerError
+    from newstrace.nlp.aliases import AliasError
+    from newstrace.nlp.pipeline import ModelError
+    from newstrace.nlp.runner import annotate_files
+
+    try:
+        for record in annotate_files(files, aliases=aliases or (), format=format):
+            if isinstance(record, Problem):
+                err.print(f"[red]{record.severity}[/]: {_problem_text(record)}", soft_wrap=True)
+                continue
+            keys = ("file", "locator", "attributions") if "locator" in record else ("file", "attributions")
+            result = {key: record[key] for key in keys}
+            if jsonl:
+                print(json.dumps(result, ensure_ascii=False))
+            else:
+                out.print_json(json.dumps(result, ensure_ascii=False))
+    except (AliasError, ModelError, TaggerError) as exc:
+        raise _fail(str(exc)) from exc
+
+
 @app.command("export")
 def export_command(
     table: Annotated[str, typer.Option("--table", "-t", help="The table to export, e.g. documents, errors.")],

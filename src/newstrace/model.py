@@ -254,6 +254,7 @@ class Annotations:
     mentions: list[Mention] = field(default_factory=list)
     places: list[Place] = field(default_factory=list)
     timexes: list[Timex] = field(default_factory=list)
+    attributions: list[Attribution] = field(default_factory=list)
     published: date | None = None
     published_source: DateSource | None = None
 

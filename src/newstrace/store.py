@@ -21,9 +21,9 @@ import pyarrow as pa
 
 from newstrace import __version__
 from newstrace.identity import ID_SCHEME
-from newstrace.model import Annotations, Document, FileDone, OffsetMap, Problem, Removal
+from newstrace.model import Annotations, Attribution, Document, FileDone, OffsetMap, Problem, Removal
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_DB = "newstrace.duckdb"
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 
@@ -74,6 +74,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             name VARCHAR, lat DOUBLE, lon DOUBLE, country VARCHAR, geonames_id BIGINT)""",
         """CREATE TABLE timexes (doc_id VARCHAR NOT NULL, start INTEGER, "end" INTEGER, text VARCHAR, value VARCHAR,
             rule VARCHAR)""",
+    ),
+    # 3: who said what. Each role is a list of (start, end) fragments of documents.text, with its text.
+    (
+        """CREATE TABLE attributions (doc_id VARCHAR NOT NULL, attribution INTEGER,
+            source STRUCT(start INTEGER, "end" INTEGER)[], cue STRUCT(start INTEGER, "end" INTEGER)[],
+            content STRUCT(start INTEGER, "end" INTEGER)[], source_text VARCHAR, cue_text VARCHAR,
+            content_text VARCHAR, source_type VARCHAR, source_actor VARCHAR, source_org VARCHAR,
+            modality VARCHAR, hedged BOOLEAN)""",
     ),
 )
 
@@ -476,7 +484,7 @@ class Store:
         ids = [a.doc_id for a in batch]
         self.con.begin()
         try:
-            for table in ("sentences", "mentions", "places", "timexes", "annotations"):
+            for table in ("sentences", "mentions", "places", "timexes", "attributions", "annotations"):
                 self.con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
             self._append(
                 "sentences", [(a.doc_id, i, s.start, s.end) for a in batch for i, s in enumerate(a.sentences)]
@@ -507,6 +515,15 @@ class Store:
             self._append(
                 "timexes",
                 [(a.doc_id, t.start, t.end, t.text, t.value, t.rule) for a in batch for t in a.timexes],
+            )
+            texts = self._texts([a.doc_id for a in batch if a.attributions])
+            self._append(
+                "attributions",
+                [
+                    attribution_row(a.doc_id, i, at, texts[a.doc_id])
+                    for a in batch
+                    for i, at in enumerate(a.attributions)
+                ],
             )
             self._append("annotations", [(a.doc_id, pipeline, run_id, now) for a in batch])
             for a in batch:
@@ -545,6 +562,14 @@ class Store:
         except BaseException:
             self.con.rollback()
             raise
+
+    def _texts(self, ids: Sequence[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        rows = self.con.execute(
+            "SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [list(ids)]
+        )
+        return dict(rows.fetchall())
 
     def _append(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
@@ -603,6 +628,32 @@ class Store:
                     )
                     stream.write("\n")
         return n_rows
+
+
+def attribution_row(doc_id: str, index: int, attribution: Attribution, text: str) -> tuple[Any, ...]:
+    """An ``attributions`` table row: fragments per role, their text, and the typing fields."""
+
+    def fragments(spans: tuple[tuple[int, int], ...]) -> list[dict[str, int]]:
+        return [{"start": start, "end": end} for start, end in spans]
+
+    def words(spans: tuple[tuple[int, int], ...]) -> str:
+        return " … ".join(text[start:end] for start, end in spans)
+
+    return (
+        doc_id,
+        index,
+        fragments(attribution.source),
+        fragments(attribution.cue),
+        fragments(attribution.content),
+        words(attribution.source),
+        words(attribution.cue),
+        words(attribution.content),
+        attribution.source_type,
+        attribution.source_actor,
+        attribution.source_org,
+        attribution.modality,
+        attribution.hedged,
+    )
 
 
 def _sql_string(path: Path) -> str:

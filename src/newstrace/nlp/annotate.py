@@ -14,6 +14,8 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from newstrace.attribution.classify import classify
+from newstrace.attribution.tagger import load_tagger
 from newstrace.model import Annotations, Document, Mention, Problem, Sentence
 from newstrace.nlp.aliases import AliasTable
 from newstrace.nlp.pipeline import alias_table, load_pipeline
@@ -30,6 +32,7 @@ class NlpConfig:
     model: str | None = None
     aliases: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
+    attributions: bool = True
 
     @classmethod
     def of(
@@ -100,9 +103,11 @@ def annotate_documents(
     actors = alias_table(config.aliases)
     try:
         pairs = nlp.pipe(((d.text, d) for d in documents), as_tuples=True, batch_size=batch_size)
-        return [annotations_of(doc, document, actors) for doc, document in pairs]
+        results: list[Annotations | Problem] = [
+            annotations_of(doc, document, actors) for doc, document in pairs
+        ]
     except Exception:
-        results: list[Annotations | Problem] = []
+        results = []
         for document in documents:
             try:
                 results.append(annotations_of(nlp(document.text), document, actors))
@@ -115,4 +120,20 @@ def annotate_documents(
                         locator=document.locator,
                     )
                 )
-        return results
+    if config.attributions:
+        tagger = load_tagger()
+        for index, (document, result) in enumerate(zip(documents, results, strict=True)):
+            if isinstance(result, Annotations):
+                try:
+                    result.attributions = [
+                        classify(document.text, found, result.mentions, actors)
+                        for found in tagger.extract(document.text)
+                    ]
+                except Exception as exc:
+                    results[index] = Problem(
+                        document.source_path,
+                        "attributions",
+                        f"{type(exc).__name__}: {exc}",
+                        locator=document.locator,
+                    )
+    return results

@@ -223,4 +223,17 @@ def file_record(document: Document, annotations: Annotations) -> dict[str, Any]:
     record["timexes"] = [
         {**raw(t.start, t.end), "value": t.value, "rule": t.rule} for t in annotations.timexes
     ]
+    record["attributions"] = [
+        {
+            "source": [raw(s, e) for s, e in a.source],
+            "cue": [raw(s, e) for s, e in a.cue],
+            "content": [raw(s, e) for s, e in a.content],
+            "source_type": a.source_type,
+            "modality": a.modality,
+            "source_actor": a.source_actor,
+            "source_org": a.source_org,
+            "hedged": a.hedged,
+        }
+        for a in annotations.attributions
+    ]
     return record

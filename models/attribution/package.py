@@ -1,0 +1,50 @@
+"""Copy a trained, exported attribution model into newstrace's package data, with its manifest.
+
+    python models/attribution/package.py models/attribution/artifacts/onnx
+
+The folder must hold `model.int8.onnx`, `tokenizer.json`, `attribution.json` (window, stride, word pattern)
+and `onnx_metrics.json` (dev figures). The manifest records the model's sha256, which the runtime checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+TARGET = Path(__file__).resolve().parents[2] / "src" / "newstrace" / "data" / "attribution"
+
+
+def main(folder: Path) -> None:
+    config = json.loads((folder / "attribution.json").read_text(encoding="utf-8"))
+    metrics = json.loads((folder / "onnx_metrics.json").read_text(encoding="utf-8"))
+    int8 = metrics["onnx"]["model.int8.onnx"]
+    TARGET.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(folder / "model.int8.onnx", TARGET / "model.onnx")
+    shutil.copyfile(folder / "tokenizer.json", TARGET / "tokenizer.json")
+    digest = hashlib.sha256((TARGET / "model.onnx").read_bytes()).hexdigest()
+    manifest = {
+        "model": "all-MiniLM-L6-v2 fine-tuned on PolNeAR train (models/attribution/train.py), int8 ONNX",
+        "window": config["max_length"] - 2,
+        "stride": config["eval_stride"],
+        "word_pattern": config["word_regex"],
+        "decoding": config.get("decoding", "viterbi"),
+        "labels": config["labels"],
+        "sha256": digest,
+        "bytes": (TARGET / "model.onnx").stat().st_size,
+        "dev": {
+            "split": "PolNeAR dev, one annotator per article, 84 articles",
+            "scores": int8.get("dev_shared_scorer"),
+            "words_per_second": {k: v for k, v in int8.items() if k.startswith("words_per_s")},
+        },
+    }
+    (TARGET / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(f"{TARGET}: model.onnx sha256 {digest}, {manifest['bytes'] / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
