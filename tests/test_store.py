@@ -124,3 +124,13 @@ def test_outlet_footer_is_removed_but_versions_of_one_article_keep_their_body(tm
         assert footer not in text
         if title == "Harbour talks":
             assert all(line in text for line in body)
+
+
+def test_reading_an_older_store_upgrades_its_schema(filled: Path):
+    con = duckdb.connect(str(filled))
+    con.execute("DROP TABLE attributions")
+    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+    with newstrace.open(filled) as store:
+        assert "attributions" in store.tables()
+        assert store.one("SELECT value FROM meta WHERE key = 'schema_version'")[0] == str(SCHEMA_VERSION)

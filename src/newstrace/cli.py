@@ -398,6 +398,11 @@ def info_command(
         f"{summary['duplicates']} duplicates · {summary['boilerplate_lines']} boilerplate lines removed · "
         f"{summary['errors']} errors, {summary['warnings']} warnings"
     )
+    if summary["annotated"]:
+        out.print(
+            f"{summary['annotated']:,} annotated · {summary['actors_mentioned']} actors · "
+            f"{summary['places']} places · {summary['attributions']:,} attributions"
+        )
     outlets = Table("outlet", "documents", title="Outlets", title_justify="left")
     for outlet, count in summary["outlets"].items():
         outlets.add_row(outlet, str(count))

@@ -157,6 +157,11 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: not a newstrace store (DuckDB could not read it: {exc})") from exc
         self.read_only = read_only
+        if read_only and 0 < self._schema_version() < SCHEMA_VERSION:
+            # A store written by an older newstrace: upgrade it once, then read it as asked.
+            self.con.close()
+            Store(self.path).close()
+            self.con = duckdb.connect(str(self.path), read_only=True)
         self._migrate()
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -289,6 +294,10 @@ class Store:
             "boilerplate_lines": one("SELECT count(*) FROM boilerplate")[0],
             "errors": one("SELECT count(*) FROM errors WHERE severity = 'error'")[0],
             "warnings": one("SELECT count(*) FROM errors WHERE severity = 'warning'")[0],
+            "annotated": one("SELECT count(*) FROM annotations")[0],
+            "actors_mentioned": one("SELECT count(DISTINCT actor_id) FROM mentions")[0],
+            "places": one("SELECT count(DISTINCT place_id) FROM places")[0],
+            "attributions": one("SELECT count(*) FROM attributions")[0],
         }
 
     # -- writing ---------------------------------------------------------------------------------------------
