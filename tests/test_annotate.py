@@ -211,3 +211,18 @@ def test_demo_undated_articles_get_their_date_from_the_text(demo):
             assert date.fromisoformat(low) - timedelta(days=7) <= inferred <= date.fromisoformat(high), doc[
                 "path"
             ]
+
+
+def test_annotate_without_attributions_fills_the_rest(tmp_path: Path):
+    (tmp_path / "a.txt").write_text(
+        "Harbour strike ends\n\nThe union said on Monday that dock workers in Latakia would return to work.\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "s.duckdb"
+    newstrace.ingest([tmp_path], db=db)
+    report = newstrace.annotate(db=db, attributions=False, jobs=1)
+    assert report.documents == 1
+    with newstrace.open(db) as store:
+        assert store.one("SELECT count(*) FROM attributions")[0] == 0
+        assert store.one("SELECT count(*) FROM places WHERE name = 'Latakia'")[0] == 1
+        assert store.one("SELECT count(*) FROM sentences")[0] >= 1

@@ -236,13 +236,17 @@ def annotate_command(
         str | None, typer.Option(help="Another installed spaCy pipeline (or NEWSTRACE_SPACY_MODEL).")
     ] = None,
     format: Annotated[str | None, typer.Option("--format", "-f", help="With FILES: force a reader.")] = None,
+    attributions: Annotated[
+        bool,
+        typer.Option("--attributions/--no-attributions", help="Also find who said what (the slowest stage)."),
+    ] = True,
     jobs: Annotated[
         int | None,
         typer.Option("--jobs", "-j", help="Worker processes (default: cores, for 300+ documents)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Find sentences, entities (with canonical actors), places (with coordinates) and dates.
+    """Find sentences, entities (with canonical actors), places (with coordinates), dates and attributions.
 
     Without FILES, annotates every stored document not annotated yet, with a progress bar; an interrupted run
     resumes where it stopped. With FILES, prints the annotations with offsets into each file's text as read.
@@ -294,7 +298,13 @@ def annotate_command(
 
         with progress:
             report = annotate(
-                db, model=model, aliases=aliases or (), places=places or (), jobs=jobs, on_event=on_event
+                db,
+                model=model,
+                aliases=aliases or (),
+                places=places or (),
+                attributions=attributions,
+                jobs=jobs,
+                on_event=on_event,
             )
         err.print(f"{report.summary()} · {db}")
     except (AliasError, GazetteerError, ModelError, StoreError) as exc:

@@ -36,12 +36,19 @@ class NlpConfig:
 
     @classmethod
     def of(
-        cls, model: str | None = None, aliases: Sequence[str | Path] = (), places: Sequence[str | Path] = ()
+        cls,
+        model: str | None = None,
+        aliases: Sequence[str | Path] = (),
+        places: Sequence[str | Path] = (),
+        attributions: bool = True,
     ) -> NlpConfig:
-        return cls(model, tuple(str(a) for a in aliases), tuple(str(p) for p in places))
+        return cls(model, tuple(str(a) for a in aliases), tuple(str(p) for p in places), attributions)
 
     def describe(self) -> str:
-        return f"model={self.model or 'default'};aliases={list(self.aliases)};places={list(self.places)}"
+        return (
+            f"model={self.model or 'default'};aliases={list(self.aliases)};places={list(self.places)}"
+            f";attributions={self.attributions}"
+        )
 
 
 @lru_cache(maxsize=2)

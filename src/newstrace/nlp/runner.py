@@ -55,6 +55,7 @@ def annotate(
     model: str | None = None,
     aliases: Sequence[str | Path] = (),
     places: Sequence[str | Path] = (),
+    attributions: bool = True,
     jobs: int | None = None,
     batch_size: int = 32,
     limit: int | None = None,
@@ -62,10 +63,12 @@ def annotate(
 ) -> AnnotateReport:
     """Annotate every stored document that has no annotations yet (so a killed run resumes where it stopped).
 
+    ``attributions=False`` skips attribution extraction (the slowest stage) for a fast first pass; those
+    documents count as annotated, so run ``annotate`` on a fresh store to add attributions later.
     ``on_event`` receives ``start`` (documents to do), ``stored`` (documents done) and ``done`` (the report).
     """
     emit: Event = on_event or (lambda kind, payload: None)
-    config = NlpConfig.of(model, aliases, places)
+    config = NlpConfig.of(model, aliases, places, attributions)
     table = alias_table(config.aliases)  # read the files now, so a bad one fails before any work
     started = time.perf_counter()
     with Store(db) as store:
