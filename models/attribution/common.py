@@ -10,9 +10,12 @@ Only the first subword of each word carries a label.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -262,3 +265,16 @@ def shared_scores(docs, preds, gold_attributions) -> dict | None:
         }
         for role, ms in scores.items()
     }
+
+
+def sha256(path: Path) -> str:
+    """Hex digest of a (possibly large) file, read in 1 MB blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)

@@ -9,7 +9,6 @@ Evaluates span-level exact F1 per role on PolNeAR dev after each epoch (or more 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -36,8 +35,10 @@ from common import (
     decode,
     exact_scores,
     load_tokenizer,
+    log,
     make_doc,
     new_accumulator,
+    sha256,
     shared_scores,
     window_inputs,
     windows,
@@ -53,18 +54,6 @@ def default_base() -> str:
     if spec is None or spec.origin is None:
         return ""
     return str(Path(spec.origin).parent / "model")
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 def load_docs(root: Path, split: str, tokenizer, limit: int | None):
