@@ -10,8 +10,6 @@ processes). Figures are printed and appended to benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import re
 import shutil
 import statistics
@@ -20,11 +18,10 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import SHARED, append_results, commit
+from benchlib import SHARED, machine, record
 from ingest_bench import FAKES_MAP
 
 
@@ -140,23 +137,13 @@ def main() -> None:
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
         *(f"| {j} | {s:.1f} | {w:,.0f} | {r:,.0f} | {r / j:,.0f} | {p:,.0f} |" for j, s, w, r, p in rows),
     ]
-    section = "\n".join(
-        [
-            f"## Annotation throughput: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}",
-            "",
-            f"Command: `python benchmarks/annotate_bench.py {' '.join(sys.argv[1:])}`. Machine: {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}. FA-KES ({n_docs} documents, {n_words:,} words) annotated by "
-            "`newstrace annotate --db` (spaCy en_core_web_md with newstrace's alias ruler, gazetteer and actor "
-            f"linker, then dates), median of {options.runs} runs. 'Whole command' includes start-up and model "
-            "loading; 'annotating' is the rate the command reports for its annotate loop.",
-            "",
-            *table,
-            "",
-        ]
+    description = (
+        f"Command: `python benchmarks/annotate_bench.py {' '.join(sys.argv[1:])}`. Machine: {machine()}. FA-KES ({n_docs} documents, {n_words:,} words) annotated by "
+        "`newstrace annotate --db` (spaCy en_core_web_md with newstrace's alias ruler, gazetteer and actor "
+        f"linker, dates, and the attribution tagger), median of {options.runs} runs. 'Whole command' includes start-up and model "
+        "loading; 'annotating' is the rate the command reports for its annotate loop."
     )
-    print("\n" + section)
-    if not options.no_record:
-        append_results(section)
+    record("Annotation throughput", description, table, options.no_record)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,3 +36,26 @@ def append_results(section: str, path: Path = RESULTS) -> None:
     trailing = len(existing) - len(existing.rstrip("\n"))
     with path.open("a", encoding="utf-8") as results:
         results.write("\n" * max(0, 2 - trailing) + section)
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+
+
+def record(title: str, description: str, table: list[str], no_record: bool = False) -> str:
+    """Print a results section (title stamped with date and commit, description, table) and, unless
+    ``no_record``, append it to RESULTS.md. Returns the section."""
+    section = "\n".join(
+        [
+            f"## {title}: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}",
+            "",
+            description,
+            "",
+            *table,
+            "",
+        ]
+    )
+    print("\n" + section)
+    if not no_record:
+        append_results(section)
+    return section

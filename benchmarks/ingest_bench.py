@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shlex
 import statistics
 import subprocess
@@ -19,11 +18,10 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import ROOT, SHARED, append_results, commit
+from benchlib import ROOT, SHARED, machine, record
 
 FAKES_MAP = "text=article_content,title=article_title,outlet=source,date=date"
 
@@ -174,23 +172,13 @@ def main() -> None:
         ),
     ]
     command = "python benchmarks/ingest_bench.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    section = "\n".join(
-        [
-            f"## Ingest throughput: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}",
-            "",
-            f"Command: `{command.strip()}`. Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.machine()}. Median wall time of {options.runs} runs of "
-            "`newstrace ingest` in a fresh process on an empty store (process start and imports included: "
-            f"`import newstrace` alone takes {import_seconds:.2f} s). Peak RSS is the ingesting process; "
-            "with --jobs 2 the worker processes come on top.",
-            "",
-            *table,
-            "",
-        ]
+    description = (
+        f"Command: `{command.strip()}`. Machine: {machine()}. Median wall time of {options.runs} runs of "
+        "`newstrace ingest` in a fresh process on an empty store (process start and imports included: "
+        f"`import newstrace` alone takes {import_seconds:.2f} s). Peak RSS is the ingesting process; "
+        "with --jobs 2 the worker processes come on top."
     )
-    print("\n" + section)
-    if not options.no_record:
-        append_results(section)
+    record("Ingest throughput", description, table, options.no_record)
 
 
 if __name__ == "__main__":
