@@ -28,6 +28,7 @@ demo: $(VENV)/.installed
 	rm -rf $(DEMO_OUT)
 	$(BIN)/newstrace ingest examples/corpus --db $(DEMO_OUT)/newstrace.duckdb
 	$(BIN)/newstrace annotate --db $(DEMO_OUT)/newstrace.duckdb --aliases examples/actors.yml --places examples/places.yml
+	$(BIN)/newstrace link --db $(DEMO_OUT)/newstrace.duckdb
 	$(BIN)/newstrace info --db $(DEMO_OUT)/newstrace.duckdb
 
 test: $(VENV)/.installed-dev

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -118,6 +119,17 @@ class _IngestProgress:
 def _problem_text(problem: Problem) -> str:
     where = problem.source_path + (f" ({problem.locator})" if problem.locator else "")
     return f"{where}: {problem.error}" + (f" [dim]({problem.detail})[/]" if problem.detail else "")
+
+
+def _print_records(records: Iterable[dict[str, Any] | Problem], jsonl: bool) -> None:
+    """Records of a file command on stdout (JSON lines, or pretty JSON), problems on stderr."""
+    for record in records:
+        if isinstance(record, Problem):
+            err.print(f"[red]{record.severity}[/]: {_problem_text(record)}", soft_wrap=True)
+        elif jsonl:
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            out.print_json(json.dumps(record, ensure_ascii=False))
 
 
 @app.command("ingest")
@@ -266,15 +278,10 @@ def annotate_command(
 
     try:
         if files:
-            for record in annotate_files(
-                files, model=model, aliases=aliases or (), places=places or (), format=format
-            ):
-                if isinstance(record, Problem):
-                    err.print(f"[red]{record.severity}[/]: {_problem_text(record)}", soft_wrap=True)
-                elif jsonl:
-                    print(json.dumps(record, ensure_ascii=False))
-                else:
-                    out.print_json(json.dumps(record, ensure_ascii=False))
+            _print_records(
+                annotate_files(files, model=model, aliases=aliases or (), places=places or (), format=format),
+                jsonl,
+            )
             return
         progress = Progress(
             SpinnerColumn(),
@@ -357,6 +364,113 @@ def attributions_command(
         raise _fail(str(exc)) from exc
 
 
+def _reuse_config(min_words: int, max_df: int) -> Any:
+    from newstrace.link.reuse import ReuseConfig
+
+    if min_words < 5:
+        raise _fail("--min-words must be at least 5 (the shingle length)")
+    if max_df < 2:
+        raise _fail("--max-df must be at least 2")
+    return ReuseConfig(min_words=min_words, max_df=max_df)
+
+
+MinWordsOption = Annotated[
+    int, typer.Option("--min-words", help="Shortest reused passage, in words, on each side.")
+]
+MaxDfOption = Annotated[
+    int,
+    typer.Option(
+        "--max-df", help="Text recurring in more documents than this is boilerplate and links nothing."
+    ),
+]
+
+
+@app.command("link")
+def link_command(
+    db: DbOption = Path(DEFAULT_DB),
+    min_words: MinWordsOption = 8,
+    max_df: MaxDfOption = 100,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Find reused passages between stored documents and fill the `reuse` table.
+
+    Incremental: documents stored since the last `link` are compared with every document; pairs already
+    found are kept, not recomputed. Each passage is marked `recycled` (same outlet) or `cross-outlet`, with
+    the earlier document as `doc_a` when both are dated.
+
+    Example:
+
+        newstrace link --db corpus.duckdb && newstrace export --db corpus.duckdb --table reuse
+    """
+    from newstrace.link.reuse import link_reuse
+
+    config = _reuse_config(min_words, max_df)
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]link[/] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+    )
+    tasks: dict[str, Any] = {}
+
+    def on_event(kind: str, payload: Any) -> None:
+        if kind == "start":
+            tasks["docs"] = progress.add_task("new documents", total=payload)
+        elif kind == "pairs":
+            if "pairs" in tasks:
+                progress.remove_task(tasks["pairs"])
+            tasks["pairs"] = progress.add_task("candidate pairs", total=payload)
+        elif kind == "aligned" and "pairs" in tasks:
+            progress.advance(tasks["pairs"], payload)
+        elif kind == "indexed":
+            progress.advance(tasks["docs"], payload)
+
+    try:
+        with progress:
+            report = link_reuse(db, config, on_event=on_event)
+    except StoreError as exc:
+        raise _fail(str(exc)) from exc
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]: passages stored so far are kept; run the same command to continue")
+        raise typer.Exit(130) from None
+    err.print(f"{report.summary()} · {db}")
+
+
+@app.command("reuse")
+def reuse_command(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders to compare with each other.", show_default=False)
+    ],
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")] = False,
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Force a reader.")] = None,
+    mapping: Annotated[
+        str | None, typer.Option("--map", help="Field mapping for CSV/JSON, e.g. text=body,date=published.")
+    ] = None,
+    min_words: MinWordsOption = 8,
+    max_df: MaxDfOption = 100,
+) -> None:
+    """Which file reuses which passage: one JSON object per passage pair, without a store.
+
+    `{"a": FILE, "a_start", "a_end", "b": FILE, "b_start", "b_end", "score", "kind", "direction",
+    "n_words"}`, offsets into each file's text exactly as read (`a_locator`/`b_locator` name the record in
+    multi-record files). `score` is 1.0 for a verbatim copy.
+
+    Example:
+
+        newstrace reuse articles/ --jsonl
+    """
+    from newstrace.link.reuse import reuse_files
+
+    config = _reuse_config(min_words, max_df)
+    try:
+        _print_records(reuse_files(paths, config, format=format, mapping=mapping), jsonl)
+    except (MappingError, RulesError) as exc:
+        raise _fail(str(exc)) from exc
+
+
 @app.command("export")
 def export_command(
     table: Annotated[str, typer.Option("--table", "-t", help="The table to export, e.g. documents, errors.")],
@@ -412,6 +526,11 @@ def info_command(
         out.print(
             f"{summary['annotated']:,} annotated · {summary['actors_mentioned']} actors · "
             f"{summary['places']} places · {summary['attributions']:,} attributions"
+        )
+    if summary["linked"]:
+        out.print(
+            f"{summary['reuse_passages']:,} reused passages between {summary['reuse_pairs']:,} document pairs "
+            f"({summary['linked']:,} documents linked)"
         )
     outlets = Table("outlet", "documents", title="Outlets", title_justify="left")
     for outlet, count in summary["outlets"].items():

@@ -282,3 +282,26 @@ class Attribution:
     modality: Modality | None = None
     hedged: bool = False
     score: float | None = None
+
+
+# Same-outlet recycling, cross-outlet reuse, or unknown when either document has no outlet.
+ReuseKind = Literal["recycled", "cross-outlet", "unknown"]
+# Whether doc_a (earlier) is the likely source, or the dates cannot tell.
+ReuseDirection = Literal["a_to_b", "same_day", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReusePair:
+    """A passage shared by two documents: ``[a_start, a_end)`` of doc_a's clean text and ``[b_start, b_end)``
+    of doc_b's. When both are dated, doc_a is the earlier one, so ``a_to_b`` reads "a is the likely source"."""
+
+    doc_a: str
+    a_start: int
+    a_end: int
+    doc_b: str
+    b_start: int
+    b_end: int
+    score: float
+    kind: ReuseKind
+    direction: ReuseDirection
+    n_words: int

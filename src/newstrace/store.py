@@ -13,17 +13,30 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from newstrace import __version__
 from newstrace.identity import ID_SCHEME
-from newstrace.model import Annotations, Attribution, Document, FileDone, OffsetMap, Problem, Removal
+from newstrace.model import (
+    Annotations,
+    Attribution,
+    Document,
+    FileDone,
+    OffsetMap,
+    Problem,
+    Removal,
+    ReusePair,
+)
 
-SCHEMA_VERSION = 3
+if TYPE_CHECKING:
+    from newstrace.link.reuse import DocInfo
+
+SCHEMA_VERSION = 4
 DEFAULT_DB = "newstrace.duckdb"
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 
@@ -83,6 +96,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             content_text VARCHAR, source_type VARCHAR, source_actor VARCHAR, source_org VARCHAR,
             modality VARCHAR, hedged BOOLEAN)""",
     ),
+    # 4: who repeats whom. reuse_index marks the documents already compared (and keeps their fingerprints),
+    # so that linking compares only new documents with the rest.
+    (
+        """CREATE TABLE reuse (doc_a VARCHAR NOT NULL, a_start INTEGER, a_end INTEGER, doc_b VARCHAR NOT NULL,
+            b_start INTEGER, b_end INTEGER, score DOUBLE, kind VARCHAR, direction VARCHAR, n_words INTEGER,
+            run_id VARCHAR)""",
+        "CREATE TABLE reuse_index (doc_id VARCHAR PRIMARY KEY, fingerprints UBIGINT[], run_id VARCHAR)",
+    ),
 )
 
 _DOCUMENT_SCHEMA = pa.schema(
@@ -113,6 +134,18 @@ _DOCUMENT_SCHEMA = pa.schema(
         ("run_id", pa.string()),
         ("ingested_at", pa.timestamp("us")),
     ]
+)
+
+
+# Tables holding offsets into one document's text, derived from it by annotate and link.
+_PER_DOCUMENT_TABLES = (
+    "annotations",
+    "sentences",
+    "mentions",
+    "places",
+    "timexes",
+    "attributions",
+    "reuse_index",
 )
 
 
@@ -298,6 +331,9 @@ class Store:
             "actors_mentioned": one("SELECT count(DISTINCT actor_id) FROM mentions")[0],
             "places": one("SELECT count(DISTINCT place_id) FROM places")[0],
             "attributions": one("SELECT count(*) FROM attributions")[0],
+            "linked": one("SELECT count(*) FROM reuse_index")[0],
+            "reuse_passages": one("SELECT count(*) FROM reuse")[0],
+            "reuse_pairs": one("SELECT count(*) FROM (SELECT DISTINCT doc_a, doc_b FROM reuse)")[0],
         }
 
     # -- writing ---------------------------------------------------------------------------------------------
@@ -465,6 +501,10 @@ class Store:
         rows = [(doc_id, r.raw_start, r.raw_end, r.reason, r.text) for r in removals]
         if rows:
             self.con.executemany("INSERT INTO boilerplate VALUES (?, ?, ?, ?, ?)", rows)
+        # Offsets into the old text are stale: the document is annotated and linked again by the next runs.
+        for table in _PER_DOCUMENT_TABLES:
+            self.con.execute(f"DELETE FROM {table} WHERE doc_id = ?", [doc_id])
+        self.con.execute("DELETE FROM reuse WHERE ? IN (doc_a, doc_b)", [doc_id])
 
     # -- annotations -----------------------------------------------------------------------------------------
     def unannotated(self, batch_size: int = 64, limit: int | None = None) -> Iterator[list[Document]]:
@@ -596,6 +636,87 @@ class Store:
             self.con.execute(f"INSERT INTO {table} SELECT * FROM append_batch")
         finally:
             self.con.unregister("append_batch")
+
+    # -- reuse ---------------------------------------------------------------------------------------------
+
+    def unindexed_documents(self) -> list[str]:
+        """Documents not compared for reuse yet, oldest first (so that earlier chunks hold earlier news)."""
+        rows = self.con.execute(
+            """SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM reuse_index)
+               ORDER BY published NULLS LAST, ingested_at, doc_id"""
+        ).fetchall()
+        return [doc_id for (doc_id,) in rows]
+
+    def reuse_fingerprints(self) -> tuple[list[str], list[np.ndarray]]:
+        """Every indexed document with its fingerprints."""
+        table = self.con.sql("SELECT doc_id, fingerprints FROM reuse_index").to_arrow_table()
+        ids = table.column("doc_id").to_pylist()
+        if not ids:
+            return [], []
+        lists = table.column("fingerprints").combine_chunks()
+        values = lists.flatten().to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
+        offsets = lists.offsets.to_numpy()
+        return ids, np.split(values, offsets[1:-1])
+
+    def reuse_documents(self, ids: Sequence[str]) -> dict[str, tuple[str, DocInfo]]:
+        """Text, outlet and date of the given documents."""
+        from newstrace.link.reuse import DocInfo
+
+        if not ids:
+            return {}
+        rows = self.con.execute(
+            """SELECT doc_id, text, outlet, published FROM documents
+               WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))""",
+            [list(ids)],
+        ).fetchall()
+        return {
+            doc_id: (text, DocInfo(doc_id, outlet, published)) for doc_id, text, outlet, published in rows
+        }
+
+    def write_reuse(
+        self, run_id: str, pairs: Sequence[ReusePair], indexed: Sequence[tuple[str, np.ndarray]]
+    ) -> None:
+        """Store passages and mark their documents compared, in one transaction."""
+        self.con.begin()
+        try:
+            self._append(
+                "reuse",
+                [
+                    (
+                        p.doc_a,
+                        p.a_start,
+                        p.a_end,
+                        p.doc_b,
+                        p.b_start,
+                        p.b_end,
+                        p.score,
+                        p.kind,
+                        p.direction,
+                        p.n_words,
+                        run_id,
+                    )
+                    for p in pairs
+                ],
+            )
+            if indexed:
+                frame = pa.table(
+                    {
+                        "doc_id": [doc_id for doc_id, _ in indexed],
+                        "fingerprints": pa.array(
+                            [fingerprints.tolist() for _, fingerprints in indexed], type=pa.list_(pa.uint64())
+                        ),
+                        "run_id": [run_id] * len(indexed),
+                    }
+                )
+                self.con.register("reuse_index_batch", frame)
+                try:
+                    self.con.execute("INSERT INTO reuse_index SELECT * FROM reuse_index_batch")
+                finally:
+                    self.con.unregister("reuse_index_batch")
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
 
     # -- export ----------------------------------------------------------------------------------------------
     def export(

@@ -1,0 +1,1 @@
+"""Corpus-level linking: passages reused between documents."""
