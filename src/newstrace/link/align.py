@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import Indel
 
-from newstrace.link.shingles import Tokens, ngram_hashes
+from newstrace.link.shingles import Tokens
 
 # An n-gram repeated more often than this inside one document (a list, a chant) anchors nothing.
 _MAX_REPEATS = 8
@@ -42,10 +42,9 @@ class Passage:
     n_words: int  # words on the shorter side
 
 
-def _anchors(grams_a: np.ndarray, grams_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All ``(i, j)`` with ``grams_a[i] == grams_b[j]``, sorted by i then j."""
-    order = np.argsort(grams_b, kind="stable")
-    sorted_b = grams_b[order]
+def _anchors(grams_a: np.ndarray, order: np.ndarray, sorted_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All ``(i, j)`` with ``grams_a[i] == grams_b[j]``, sorted by i then j (b given as its argsort and
+    sorted values)."""
     low = np.searchsorted(sorted_b, grams_a, side="left")
     high = np.searchsorted(sorted_b, grams_a, side="right")
     counts = high - low
@@ -107,10 +106,11 @@ def align(
     """
     config = config or AlignConfig()
     n = config.ngram
-    grams_a, grams_b = ngram_hashes(a, n), ngram_hashes(b, n)
-    if not len(grams_a) or not len(grams_b):
+    grams_a = a.grams(n)[0]
+    _, order_b, sorted_b = b.grams(n)
+    if not len(grams_a) or not len(sorted_b):
         return []
-    anchor_i, anchor_j = _anchors(grams_a, grams_b)
+    anchor_i, anchor_j = _anchors(grams_a, order_b, sorted_b)
     if not len(anchor_i):
         return []
     passages = []
