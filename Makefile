@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_OUT ?= demo-out
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test browser-deps lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +26,21 @@ $(VENV)/.installed-dev: pyproject.toml constraints.txt requirements/spacy-model.
 
 demo: $(VENV)/.installed
 	rm -rf $(DEMO_OUT)
-	$(BIN)/newstrace ingest examples/corpus --db $(DEMO_OUT)/newstrace.duckdb
-	$(BIN)/newstrace annotate --db $(DEMO_OUT)/newstrace.duckdb --aliases examples/actors.yml --places examples/places.yml
-	$(BIN)/newstrace link --db $(DEMO_OUT)/newstrace.duckdb
+	$(BIN)/newstrace run examples/corpus --out $(DEMO_OUT) --aliases examples/actors.yml --places examples/places.yml
 	$(BIN)/newstrace info --db $(DEMO_OUT)/newstrace.duckdb
+	$(BIN)/newstrace narratives --db $(DEMO_OUT)/newstrace.duckdb --limit 5
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev browser-deps
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium. Without it, and without apt-get as root to install it, they are
+# skipped (with the reason), and `make test` goes on.
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -q && apt-get install -y -q chromium) >/dev/null \
+			|| echo "browser-deps: could not install chromium: the browser tests will be skipped"; \
+	else echo "browser-deps: /usr/bin/chromium is missing and apt-get (as root) is not available: the browser tests will be skipped"; fi
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks examples

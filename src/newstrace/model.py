@@ -255,6 +255,7 @@ class Annotations:
     places: list[Place] = field(default_factory=list)
     timexes: list[Timex] = field(default_factory=list)
     attributions: list[Attribution] = field(default_factory=list)
+    labels: list[Label] = field(default_factory=list)
     published: date | None = None
     published_source: DateSource | None = None
 
@@ -305,3 +306,64 @@ class ReusePair:
     kind: ReuseKind
     direction: ReuseDirection
     n_words: int
+
+
+# Who makes a claim: a source's type, or the outlet itself in its own voice.
+ClaimSource = Literal["person", "role", "institution", "media", "anonymous", "document", "unknown", "outlet"]
+# A claim's place in its narrative's provenance chain.
+ChainRole = Literal["first", "verbatim", "paraphrase", "new_detail"]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A checkable statement in one document: an attribution's content, or an assertion in the outlet's voice.
+
+    ``[start, end)`` is the claim in the document's clean text; ``context_start``/``context_end`` the
+    sentences around it (evidence to show). ``actors`` and ``places`` are the actor ids and place names it (or
+    its source) mentions.
+    """
+
+    claim_id: str
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    context_start: int
+    context_end: int
+    attributed: bool
+    source_text: str | None
+    cue_text: str | None
+    source_type: ClaimSource
+    source_actor: str | None
+    modality: str
+    hedged: bool
+    actors: tuple[str, ...]
+    places: tuple[str, ...]
+    published: date | None
+    outlet: str | None
+    attribution: int | None = None  # index of the attribution in its document
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """How a text labels an actor: ``text[start:end]`` is the labelling phrase ("the Takfiri Hayat Tahrir
+    al-Sham (HTS) terrorist outfit", "the so-called civil defence group", "rebel-held").
+
+    ``label`` is the normalised label, lower-case except proper adjectives ("Takfiri terrorist outfit",
+    "so-called", "militant opposition fighters"); it leaves out the actor's own name ("HTS terrorists" is
+    the label "terrorists"). ``head`` is its head noun ("outfit"; "" when the label is modifiers only, as in
+    "the so-called Amber Helmets"), ``modifiers`` the words before it. ``[mention_start, mention_end)`` is the
+    actor mention the label refers to: inside the phrase, or the antecedent of an anaphoric label. ``rule``
+    names the pattern that found it (see :mod:`newstrace.nlp.framing`).
+    """
+
+    actor_id: str
+    start: int
+    end: int
+    text: str
+    label: str
+    head: str
+    modifiers: tuple[str, ...]
+    mention_start: int
+    mention_end: int
+    rule: str

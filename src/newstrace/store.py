@@ -25,18 +25,23 @@ from newstrace.identity import ID_SCHEME
 from newstrace.model import (
     Annotations,
     Attribution,
+    Claim,
     Document,
     FileDone,
+    Mention,
     OffsetMap,
+    Place,
     Problem,
     Removal,
     ReusePair,
+    Sentence,
 )
 
 if TYPE_CHECKING:
+    from newstrace.link.claims import ClaimInput
     from newstrace.link.reuse import DocInfo
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_DB = "newstrace.duckdb"
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 
@@ -104,6 +109,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             run_id VARCHAR)""",
         "CREATE TABLE reuse_index (doc_id VARCHAR PRIMARY KEY, fingerprints UBIGINT[], run_id VARCHAR)",
     ),
+    # 5: claims and the narratives they form; labels (framing) found by annotate.
+    (
+        """CREATE TABLE claims (claim_id VARCHAR PRIMARY KEY, doc_id VARCHAR NOT NULL, start INTEGER,
+            "end" INTEGER, text VARCHAR, context_start INTEGER, context_end INTEGER, attributed BOOLEAN,
+            source_text VARCHAR, cue_text VARCHAR, source_type VARCHAR, source_actor VARCHAR, modality VARCHAR,
+            hedged BOOLEAN, actors VARCHAR[], places VARCHAR[], published DATE, outlet VARCHAR,
+            attribution INTEGER, narrative_id VARCHAR, anchor BOOLEAN, chain_position INTEGER, chain_role VARCHAR,
+            similarity DOUBLE, repeats VARCHAR, new_terms VARCHAR[], attribution_dropped BOOLEAN,
+            earlier_predictions INTEGER, run_id VARCHAR)""",
+        "CREATE TABLE claim_vectors (claim_id VARCHAR PRIMARY KEY, doc_id VARCHAR NOT NULL, vector FLOAT[])",
+        "CREATE TABLE claimed (doc_id VARCHAR PRIMARY KEY, n_claims INTEGER, embedder VARCHAR, run_id VARCHAR)",
+        """CREATE TABLE narratives (narrative_id VARCHAR PRIMARY KEY, label VARCHAR, label_claim VARCHAR,
+            n_claims INTEGER, n_documents INTEGER, n_outlets INTEGER, first_seen DATE, last_seen DATE,
+            outlets VARCHAR[], actors VARCHAR[], places VARCHAR[], n_attributed INTEGER, n_dropped INTEGER,
+            n_predictions INTEGER, recurring BOOLEAN, centroid FLOAT[], run_id VARCHAR)""",
+        """CREATE TABLE labels (doc_id VARCHAR NOT NULL, actor_id VARCHAR, start INTEGER, "end" INTEGER,
+            text VARCHAR, label VARCHAR, head VARCHAR, modifiers VARCHAR[], mention_start INTEGER,
+            mention_end INTEGER, rule VARCHAR)""",
+    ),
 )
 
 _DOCUMENT_SCHEMA = pa.schema(
@@ -145,7 +169,11 @@ _PER_DOCUMENT_TABLES = (
     "places",
     "timexes",
     "attributions",
+    "labels",
     "reuse_index",
+    "claims",
+    "claim_vectors",
+    "claimed",
 )
 
 
@@ -533,7 +561,19 @@ class Store:
         ids = [a.doc_id for a in batch]
         self.con.begin()
         try:
-            for table in ("sentences", "mentions", "places", "timexes", "attributions", "annotations"):
+            # Claims are derived from annotations: new annotations make a document's claims stale.
+            for table in (
+                "sentences",
+                "mentions",
+                "places",
+                "timexes",
+                "attributions",
+                "labels",
+                "annotations",
+                "claims",
+                "claim_vectors",
+                "claimed",
+            ):
                 self.con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
             self._append(
                 "sentences", [(a.doc_id, i, s.start, s.end) for a in batch for i, s in enumerate(a.sentences)]
@@ -572,6 +612,26 @@ class Store:
                     attribution_row(a.doc_id, i, at, texts[a.doc_id])
                     for a in batch
                     for i, at in enumerate(a.attributions)
+                ],
+            )
+            self._append(
+                "labels",
+                [
+                    (
+                        a.doc_id,
+                        x.actor_id,
+                        x.start,
+                        x.end,
+                        x.text,
+                        x.label,
+                        x.head,
+                        list(x.modifiers),
+                        x.mention_start,
+                        x.mention_end,
+                        x.rule,
+                    )
+                    for a in batch
+                    for x in a.labels
                 ],
             )
             self._append("annotations", [(a.doc_id, pipeline, run_id, now) for a in batch])
@@ -718,6 +778,153 @@ class Store:
             self.con.rollback()
             raise
 
+    # -- claims and narratives ----------------------------------------------------------------------------
+
+    def unclaimed_documents(self) -> list[str]:
+        """Annotated documents whose claims are not extracted yet."""
+        rows = self.con.execute(
+            """SELECT doc_id FROM annotations WHERE doc_id NOT IN (SELECT doc_id FROM claimed)
+               ORDER BY doc_id"""
+        ).fetchall()
+        return [doc_id for (doc_id,) in rows]
+
+    def claim_inputs(self, ids: Sequence[str]) -> list[ClaimInput]:
+        """What claim extraction reads for each document: text, date, outlet and annotations."""
+        from newstrace.link.claims import ClaimInput
+
+        if not ids:
+            return []
+        wanted = [list(ids)]
+        where = "WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))"
+        found: dict[str, Annotations] = {doc_id: Annotations(doc_id) for doc_id in ids}
+        for doc_id, start, end in self.con.execute(
+            f'SELECT doc_id, start, "end" FROM sentences {where} ORDER BY doc_id, sentence', wanted
+        ).fetchall():
+            found[doc_id].sentences.append(Sentence(start, end))
+        for doc_id, start, end, text, label, actor_id in self.con.execute(
+            f'SELECT doc_id, start, "end", text, label, actor_id FROM mentions {where} ORDER BY doc_id, start',
+            wanted,
+        ).fetchall():
+            found[doc_id].mentions.append(Mention(start, end, text, label, actor_id))
+        for row in self.con.execute(
+            f"""SELECT doc_id, start, "end", text, name, lat, lon, country, geonames_id, place_id FROM places
+                {where} ORDER BY doc_id, start""",
+            wanted,
+        ).fetchall():
+            found[row[0]].places.append(Place(*row[1:]))
+        for doc_id, source, cue, content, source_type, actor, org, kind, hedged in self.con.execute(
+            f"""SELECT doc_id, source, cue, content, source_type, source_actor, source_org, modality, hedged
+                FROM attributions {where} ORDER BY doc_id, attribution""",
+            wanted,
+        ).fetchall():
+
+            def spans(fragments: list[dict[str, int]] | None) -> tuple[tuple[int, int], ...]:
+                return tuple((f["start"], f["end"]) for f in fragments or ())
+
+            found[doc_id].attributions.append(
+                Attribution(spans(source), spans(cue), spans(content), source_type, actor, org, kind, hedged)
+            )
+        rows = self.con.execute(f"SELECT doc_id, text, published, outlet FROM documents {where}", wanted)
+        return [
+            ClaimInput(doc_id, text, published, outlet, found[doc_id])
+            for doc_id, text, published, outlet in rows.fetchall()
+        ]
+
+    def write_claims(
+        self,
+        run_id: str,
+        claims: Sequence[Claim],
+        vectors: np.ndarray,
+        narratives: dict[str, str],
+        anchors: dict[str, bool],
+        documents: Sequence[tuple[str, int]],
+        embedder: str,
+    ) -> None:
+        """Store new claims with their vectors and narratives, and mark their documents done, in one transaction."""
+        self.con.begin()
+        try:
+            self._append(
+                "claims",
+                [
+                    (
+                        c.claim_id,
+                        c.doc_id,
+                        c.start,
+                        c.end,
+                        c.text,
+                        c.context_start,
+                        c.context_end,
+                        c.attributed,
+                        c.source_text,
+                        c.cue_text,
+                        c.source_type,
+                        c.source_actor,
+                        c.modality,
+                        c.hedged,
+                        list(c.actors),
+                        list(c.places),
+                        c.published,
+                        c.outlet,
+                        c.attribution,
+                        narratives[c.claim_id],
+                        anchors[c.claim_id],
+                        None,
+                        None,
+                        None,
+                        None,
+                        [],
+                        False,
+                        0,
+                        run_id,
+                    )
+                    for c in claims
+                ],
+            )
+            if claims:
+                frame = pa.table(
+                    {
+                        "claim_id": [c.claim_id for c in claims],
+                        "doc_id": [c.doc_id for c in claims],
+                        "vector": pa.array(list(vectors.astype(np.float32)), type=pa.list_(pa.float32())),
+                    }
+                )
+                self.con.register("claim_vector_batch", frame)
+                try:
+                    self.con.execute("INSERT INTO claim_vectors SELECT * FROM claim_vector_batch")
+                finally:
+                    self.con.unregister("claim_vector_batch")
+            self._append("claimed", [(doc_id, n, embedder, run_id) for doc_id, n in documents])
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+
+    def claim_vectors(self, claim_ids: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
+        """Claim ids with their unit vectors (all claims, or the given ones)."""
+        query = "SELECT claim_id, vector FROM claim_vectors"
+        params: list[Any] = []
+        if claim_ids is not None:
+            query += " WHERE claim_id IN (SELECT unnest(?::VARCHAR[]))"
+            params = [list(claim_ids)]
+        table = self.con.sql(query, params=params).to_arrow_table()
+        ids = table.column("claim_id").to_pylist()
+        if not ids:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        values = table.column("vector").combine_chunks()
+        width = len(values[0])
+        return ids, values.flatten().to_numpy(zero_copy_only=False).astype(np.float32).reshape(
+            len(ids), width
+        )
+
+    def claims_of(self, narrative_ids: Sequence[str]) -> list[Claim]:
+        """The claims of the given narratives, as records."""
+        rows = self.con.execute(
+            f"""SELECT {", ".join(_CLAIM_COLUMNS)} FROM claims
+                WHERE narrative_id IN (SELECT unnest(?::VARCHAR[]))""",
+            [list(narrative_ids)],
+        ).fetchall()
+        return [_claim(row) for row in rows]
+
     # -- export ----------------------------------------------------------------------------------------------
     def export(
         self, table: str, fmt: str = "jsonl", out: str | Path | None = None, stream: IO[str] | None = None
@@ -758,6 +965,35 @@ class Store:
                     )
                     stream.write("\n")
         return n_rows
+
+
+_CLAIM_COLUMNS = (
+    "claim_id",
+    "doc_id",
+    "start",
+    '"end"',
+    "text",
+    "context_start",
+    "context_end",
+    "attributed",
+    "source_text",
+    "cue_text",
+    "source_type",
+    "source_actor",
+    "modality",
+    "hedged",
+    "actors",
+    "places",
+    "published",
+    "outlet",
+    "attribution",
+)
+
+
+def _claim(row: Sequence[Any]) -> Claim:
+    values = list(row)
+    values[14], values[15] = tuple(values[14] or ()), tuple(values[15] or ())
+    return Claim(*values)
 
 
 def attribution_row(doc_id: str, index: int, attribution: Attribution, text: str) -> tuple[Any, ...]:

@@ -18,6 +18,7 @@ from newstrace.attribution.classify import classify
 from newstrace.attribution.tagger import load_tagger
 from newstrace.model import Annotations, Document, Mention, Problem, Sentence
 from newstrace.nlp.aliases import AliasTable
+from newstrace.nlp.framing import find_labels, load_lexicon
 from newstrace.nlp.pipeline import alias_table, load_pipeline
 from newstrace.nlp.timex import resolve_document_dates
 
@@ -33,6 +34,7 @@ class NlpConfig:
     aliases: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
     attributions: bool = True
+    labels: tuple[str, ...] = ()  # extra label lexicons for framing (YAML)
 
     @classmethod
     def of(
@@ -41,13 +43,20 @@ class NlpConfig:
         aliases: Sequence[str | Path] = (),
         places: Sequence[str | Path] = (),
         attributions: bool = True,
+        labels: Sequence[str | Path] = (),
     ) -> NlpConfig:
-        return cls(model, tuple(str(a) for a in aliases), tuple(str(p) for p in places), attributions)
+        return cls(
+            model,
+            tuple(str(a) for a in aliases),
+            tuple(str(p) for p in places),
+            attributions,
+            tuple(str(f) for f in labels),
+        )
 
     def describe(self) -> str:
         return (
             f"model={self.model or 'default'};aliases={list(self.aliases)};places={list(self.places)}"
-            f";attributions={self.attributions}"
+            f";attributions={self.attributions};labels={list(self.labels)}"
         )
 
 
@@ -126,6 +135,17 @@ def annotate_documents(
                         f"{type(exc).__name__}: {exc}",
                         locator=document.locator,
                     )
+                )
+    lexicon = load_lexicon(config.labels)
+    for index, (document, result) in enumerate(zip(documents, results, strict=True)):
+        if isinstance(result, Annotations):
+            try:
+                result.labels = find_labels(
+                    document.text, result.mentions, result.sentences, lexicon, aliases=actors
+                )
+            except Exception as exc:
+                results[index] = Problem(
+                    document.source_path, "labels", f"{type(exc).__name__}: {exc}", locator=document.locator
                 )
     if config.attributions:
         tagger = load_tagger()

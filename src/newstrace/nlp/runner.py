@@ -55,6 +55,7 @@ def annotate(
     model: str | None = None,
     aliases: Sequence[str | Path] = (),
     places: Sequence[str | Path] = (),
+    labels: Sequence[str | Path] = (),
     attributions: bool = True,
     jobs: int | None = None,
     batch_size: int = 32,
@@ -68,7 +69,7 @@ def annotate(
     ``on_event`` receives ``start`` (documents to do), ``stored`` (documents done) and ``done`` (the report).
     """
     emit: Event = on_event or (lambda kind, payload: None)
-    config = NlpConfig.of(model, aliases, places, attributions)
+    config = NlpConfig.of(model, aliases, places, attributions, labels)
     table = alias_table(config.aliases)  # read the files now, so a bad one fails before any work
     started = time.perf_counter()
     with Store(db) as store:
@@ -161,6 +162,7 @@ def annotate_files(
     model: str | None = None,
     aliases: Sequence[str | Path] = (),
     places: Sequence[str | Path] = (),
+    labels: Sequence[str | Path] = (),
     format: str | None = None,
     mapping: str | dict[str, str] | None = None,
     batch_size: int = 16,
@@ -170,7 +172,7 @@ def annotate_files(
     For plain-text files "as read" is the file's decoded text; for other formats it is the text the reader
     produced (the page's extracted text, a record's text field).
     """
-    config = NlpConfig.of(model, aliases, places)
+    config = NlpConfig.of(model, aliases, places, labels=labels)
     batch: list[Document] = []
 
     def flush() -> Iterator[dict[str, Any] | Problem]:
@@ -210,6 +212,10 @@ def file_record(document: Document, annotations: Annotations) -> dict[str, Any]:
             or (actors.actors[m.actor_id].canonical if m.actor_id in actors.actors else None),
         }
         for m in annotations.mentions
+    ]
+    record["labels"] = [
+        {**raw(x.start, x.end), "actor_id": x.actor_id, "label": x.label, "head": x.head, "rule": x.rule}
+        for x in annotations.labels
     ]
     record["places"] = [
         {

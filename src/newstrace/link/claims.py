@@ -1,0 +1,140 @@
+"""Claim units: what each document asserts, attributed or in its own voice, with evidence offsets.
+
+Every attribution's content is a claim, with its source. A sentence outside any attribution is a claim in the
+outlet's own voice when it says something about an actor (a named actor, or a group label such as
+"militants") or makes a prediction or an accusation: "militants are preparing to stage another false flag
+chemical attack", "It is likely that we will witness another chemical attack provocation".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from newstrace.attribution.classify import modality
+from newstrace.model import Annotations, Claim
+
+# Group labels that stand for an actor in a sentence with no named actor ("militants are preparing…").
+_GROUP_WORDS = re.compile(
+    r"\b(?:militants?|terrorists?|rebels?|insurgents?|jihadists?|extremists?|gunmen|fighters|mercenaries|"
+    r"opposition|army|troops|forces|government|regime|authorities|ministry|helmets)\b",
+    re.I,
+)
+_WORD = re.compile(r"\w+")
+# Sentences too short to assert anything checkable, or that ask rather than assert.
+MIN_WORDS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimInput:
+    """A document's text, metadata and annotations: everything claim extraction reads."""
+
+    doc_id: str
+    text: str
+    published: date | None
+    outlet: str | None
+    annotations: Annotations
+
+
+def claim_id(doc_id: str, start: int, end: int) -> str:
+    """Stable across runs: the document and the offsets."""
+    return hashlib.blake2b(f"{doc_id}:{start}:{end}".encode(), digest_size=8).hexdigest()
+
+
+def _overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(start < span_end and span_start < end for span_start, span_end in spans)
+
+
+def _join(text: str, fragments: Sequence[tuple[int, int]]) -> str:
+    return " ".join(text[start:end].strip() for start, end in fragments)
+
+
+def extract_claims(doc: ClaimInput) -> list[Claim]:
+    """The document's claims, in text order."""
+    text, found = doc.text, doc.annotations
+    sentences = [(s.start, s.end) for s in found.sentences] or [(0, len(text))]
+    claims: list[Claim] = []
+
+    def context(start: int, end: int) -> tuple[int, int]:
+        inside = [s for s in sentences if s[0] < end and start < s[1]] or [(start, end)]
+        return inside[0][0], inside[-1][1]
+
+    def actors_and_places(spans: Sequence[tuple[int, int]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        actors = dict.fromkeys(
+            m.actor_id for m in found.mentions if m.actor_id and _overlaps(m.start, m.end, spans)
+        )
+        places = dict.fromkeys(p.name for p in found.places if _overlaps(p.start, p.end, spans))
+        return tuple(actors), tuple(places)
+
+    covered: list[tuple[int, int]] = []
+    for index, attribution in enumerate(found.attributions):
+        covered.extend(attribution.source + attribution.cue + attribution.content)
+        if not attribution.content:
+            continue
+        start, end = attribution.content[0][0], attribution.content[-1][1]
+        content = _join(text, attribution.content)
+        if len(_WORD.findall(content)) < 3:
+            continue
+        actors, places = actors_and_places(attribution.content + attribution.source)
+        claims.append(
+            Claim(
+                claim_id(doc.doc_id, start, end),
+                doc.doc_id,
+                start,
+                end,
+                content,
+                *context(start, end),
+                attributed=True,
+                source_text=_join(text, attribution.source) or None,
+                cue_text=_join(text, attribution.cue) or None,
+                source_type=attribution.source_type or "unknown",  # type: ignore[arg-type]
+                source_actor=attribution.source_actor,
+                modality=attribution.modality or "assertion",
+                hedged=attribution.hedged,
+                actors=actors,
+                places=places,
+                published=doc.published,
+                outlet=doc.outlet,
+                attribution=index,
+            )
+        )
+
+    for start, end in sentences:
+        if _overlaps(start, end, covered):
+            continue
+        sentence = text[start:end].strip()
+        if len(_WORD.findall(sentence)) < MIN_WORDS or sentence.endswith("?"):
+            continue
+        start += len(text[start:end]) - len(text[start:end].lstrip())
+        end = start + len(sentence)
+        actors, places = actors_and_places([(start, end)])
+        kind = modality("", sentence)
+        if not actors and not _GROUP_WORDS.search(sentence) and kind not in ("prediction", "accusation"):
+            continue
+        claims.append(
+            Claim(
+                claim_id(doc.doc_id, start, end),
+                doc.doc_id,
+                start,
+                end,
+                sentence,
+                start,
+                end,
+                attributed=False,
+                source_text=None,
+                cue_text=None,
+                source_type="outlet",
+                source_actor=None,
+                modality=kind,
+                hedged=False,
+                actors=actors,
+                places=places,
+                published=doc.published,
+                outlet=doc.outlet,
+            )
+        )
+    claims.sort(key=lambda c: (c.start, c.end))
+    return claims

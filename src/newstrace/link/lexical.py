@@ -1,0 +1,59 @@
+"""Lexical similarity of claims: TF-IDF cosine over stemmed content words.
+
+Sentence embeddings place every sentence about one war close together; the words a claim shares with another
+("stage", "chemical", "provocation", "false flag") are what tell a repeated claim from a neighbouring one.
+Narrative clustering mixes the two.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import snowballstemmer
+from spacy.lang.en.stop_words import STOP_WORDS
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_STEMMER = snowballstemmer.stemmer("english")
+# Reporting words carry the attribution, not the claim.
+_IGNORED = STOP_WORDS | {"said", "says", "say", "according", "told", "reported", "claimed", "added", "stated"}
+
+
+def stems(text: str) -> list[str]:
+    words = [w.lower() for w in _WORD.findall(text)]
+    return _STEMMER.stemWords([w for w in words if w not in _IGNORED])
+
+
+class TfIdf:
+    """Document frequencies over a set of claim texts, and unit TF-IDF vectors for any text."""
+
+    def __init__(self, texts: Iterable[str] = ()) -> None:
+        self.df: Counter[str] = Counter()
+        self.n = 0
+        self.add(texts)
+
+    def add(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            self.df.update(set(stems(text)))
+            self.n += 1
+
+    def vector(self, text: str) -> dict[str, float]:
+        counts = Counter(stems(text))
+        weights = {
+            term: (1 + math.log(count)) * math.log((self.n + 1) / (self.df.get(term, 0) + 0.5))
+            for term, count in counts.items()
+        }
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return {term: w / norm for term, w in weights.items()}
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(b) < len(a):
+        a, b = b, a
+    return sum(weight * b[term] for term, weight in a.items() if term in b)
+
+
+def vectors(tfidf: TfIdf, texts: Sequence[str]) -> list[dict[str, float]]:
+    return [tfidf.vector(text) for text in texts]

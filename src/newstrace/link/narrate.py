@@ -1,0 +1,224 @@
+"""The claims and narratives stage over a store: extract claims of newly annotated documents, embed them,
+assign them to narratives, and refresh the provenance chains and summaries of the narratives they touched."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from newstrace.link.claims import extract_claims
+from newstrace.link.lexical import TfIdf
+from newstrace.link.narratives import NarrativeConfig, NarrativeIndex, assign, chain, claim_order
+from newstrace.model import Claim
+
+Event = Callable[[str, Any], None]
+
+
+class Embedder:
+    """What the stage needs from an embedder: a name and unit vectors for texts."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass
+class ClaimsReport:
+    documents: int = 0
+    claims: int = 0
+    narratives_touched: int = 0
+    recurring: int = 0
+
+
+def _index(store: Any, dim: int) -> NarrativeIndex:
+    """The claims placed so far, as the clustering state."""
+    index = NarrativeIndex(dim)
+    ids, vectors = store.claim_vectors()
+    if not ids:
+        return index
+    placed = {
+        claim_id: (text, doc_id, narrative_id, bool(anchor))
+        for claim_id, text, doc_id, narrative_id, anchor in store.con.execute(
+            "SELECT claim_id, text, doc_id, narrative_id, anchor FROM claims"
+        ).fetchall()
+    }
+    keep = [i for i, claim_id in enumerate(ids) if claim_id in placed]
+    index.extend(
+        [ids[i] for i in keep],
+        [placed[ids[i]][0] for i in keep],
+        [placed[ids[i]][1] for i in keep],
+        [placed[ids[i]][2] for i in keep],
+        [placed[ids[i]][3] for i in keep],
+        vectors[keep],
+    )
+    return index
+
+
+def _reuse_check(store: Any, doc_ids: Sequence[str]) -> Callable[[Claim, Claim], bool]:
+    """``reused(earlier, later)``: a stored reuse passage covers half of the later claim and touches the earlier."""
+    rows = store.con.execute(
+        """SELECT doc_a, a_start, a_end, doc_b, b_start, b_end FROM reuse
+           WHERE doc_a IN (SELECT unnest(?::VARCHAR[])) AND doc_b IN (SELECT unnest(?::VARCHAR[]))""",
+        [list(doc_ids), list(doc_ids)],
+    ).fetchall()
+    passages: dict[tuple[str, str], list[tuple[int, int, int, int]]] = defaultdict(list)
+    for doc_a, a_start, a_end, doc_b, b_start, b_end in rows:
+        passages[(doc_a, doc_b)].append((a_start, a_end, b_start, b_end))
+        passages[(doc_b, doc_a)].append((b_start, b_end, a_start, a_end))
+
+    def reused(earlier: Claim, later: Claim) -> bool:
+        for e_start, e_end, l_start, l_end in passages.get((earlier.doc_id, later.doc_id), ()):
+            covered = min(l_end, later.end) - max(l_start, later.start)
+            if covered >= 0.5 * (later.end - later.start) and e_start < earlier.end and earlier.start < e_end:
+                return True
+        return False
+
+    return reused
+
+
+def link_claims(
+    store: Any, run_id: str, embedder: Embedder, config: NarrativeConfig, emit: Event, batch_size: int = 500
+) -> ClaimsReport:
+    """Claims of every annotated document not done yet, then the narratives they belong to."""
+    report = ClaimsReport()
+    new_ids = store.unclaimed_documents()
+    if not new_ids:
+        return report
+    emit("claims", len(new_ids))
+    claims: list[Claim] = []
+    documents: list[tuple[str, int]] = []
+    for offset in range(0, len(new_ids), batch_size):
+        for doc in store.claim_inputs(new_ids[offset : offset + batch_size]):
+            found = extract_claims(doc)
+            claims.extend(found)
+            documents.append((doc.doc_id, len(found)))
+        emit("claimed", min(batch_size, len(new_ids) - offset))
+    report.documents, report.claims = len(documents), len(claims)
+    vectors = embedder.encode([c.text for c in claims]) if claims else np.zeros((0, 1), dtype=np.float32)
+    index = _index(store, vectors.shape[1] if claims else 1)
+    n_old = len(index.claim_ids)
+    assigned = assign(claims, vectors, index, config)
+    anchors = dict(zip(index.claim_ids[n_old:], index.anchors[n_old:], strict=True))
+    store.write_claims(run_id, claims, vectors, assigned, anchors, documents, embedder.name)
+    touched = sorted(set(assigned.values()))
+    report.narratives_touched = len(touched)
+    report.recurring = _refresh(store, run_id, touched, config)
+    return report
+
+
+def _refresh(store: Any, run_id: str, narrative_ids: Sequence[str], config: NarrativeConfig) -> int:
+    """Recompute the chains and summary rows of the given narratives; returns how many recur."""
+    claims = store.claims_of(narrative_ids)
+    ids, matrix = store.claim_vectors([c.claim_id for c in claims])
+    vector_of = dict(zip(ids, matrix, strict=True))
+    members: dict[str, list[Claim]] = defaultdict(list)
+    narrative_of = dict(
+        store.con.execute(
+            "SELECT claim_id, narrative_id FROM claims WHERE narrative_id IN (SELECT unnest(?::VARCHAR[]))",
+            [list(narrative_ids)],
+        ).fetchall()
+    )
+    for claim in claims:
+        members[narrative_of[claim.claim_id]].append(claim)
+    tfidf = TfIdf(text for (text,) in store.con.execute("SELECT text FROM claims").fetchall())
+    chain_rows: list[tuple[Any, ...]] = []
+    narrative_rows: list[tuple[Any, ...]] = []
+    recurring = 0
+    for narrative_id in narrative_ids:
+        group = sorted(members[narrative_id], key=claim_order)
+        vectors = np.stack([vector_of[c.claim_id] for c in group])
+        doc_ids = sorted({c.doc_id for c in group})
+        reused = _reuse_check(store, doc_ids) if len(doc_ids) > 1 else lambda a, b: False
+        entries = chain(group, vectors, reused, config, tfidf)
+        by_id = {c.claim_id: c for c in group}
+        for entry in entries:
+            chain_rows.append(
+                (
+                    entry.claim_id,
+                    entry.position,
+                    entry.role,
+                    entry.similarity,
+                    entry.repeats,
+                    list(entry.new_terms),
+                    entry.attribution_dropped,
+                    entry.earlier_predictions,
+                )
+            )
+        centroid = vectors.mean(axis=0)
+        unit = centroid / max(float(np.linalg.norm(centroid)), 1e-9)
+        central = group[int(np.argmax(vectors @ unit))]
+        dated = [c.published for c in group if c.published]
+        outlets = Counter(c.outlet for c in group if c.outlet)
+        actors = Counter(a for c in group for a in c.actors)
+        places = Counter(p for c in group for p in c.places)
+        is_recurring = len(doc_ids) >= config.min_documents
+        recurring += is_recurring
+        narrative_rows.append(
+            (
+                narrative_id,
+                central.text,
+                central.claim_id,
+                len(group),
+                len(doc_ids),
+                len(outlets),
+                min(dated) if dated else None,
+                max(dated) if dated else None,
+                [o for o, _ in outlets.most_common()],
+                [a for a, _ in actors.most_common(8)],
+                [p for p, _ in places.most_common(8)],
+                sum(c.attributed for c in group),
+                sum(e.attribution_dropped for e in entries),
+                sum(by_id[e.claim_id].modality == "prediction" for e in entries),
+                is_recurring,
+                centroid.astype(np.float32).tolist(),
+                run_id,
+            )
+        )
+    _write_chains(store, chain_rows, narrative_rows)
+    return recurring
+
+
+def _write_chains(
+    store: Any, chain_rows: list[tuple[Any, ...]], narrative_rows: list[tuple[Any, ...]]
+) -> None:
+    con = store.con
+    con.begin()
+    try:
+        if chain_rows:
+            frame = pd.DataFrame.from_records(
+                chain_rows,
+                columns=[
+                    "claim_id",
+                    "chain_position",
+                    "chain_role",
+                    "similarity",
+                    "repeats",
+                    "new_terms",
+                    "attribution_dropped",
+                    "earlier_predictions",
+                ],
+            )
+            con.register("chain_batch", frame)
+            try:
+                con.execute(
+                    """UPDATE claims SET chain_position = c.chain_position, chain_role = c.chain_role,
+                           similarity = c.similarity, repeats = c.repeats, new_terms = c.new_terms,
+                           attribution_dropped = c.attribution_dropped, earlier_predictions = c.earlier_predictions
+                       FROM chain_batch c WHERE claims.claim_id = c.claim_id"""
+                )
+            finally:
+                con.unregister("chain_batch")
+        if narrative_rows:
+            ids = [row[0] for row in narrative_rows]
+            con.execute("DELETE FROM narratives WHERE narrative_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+            store._append("narratives", narrative_rows)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise

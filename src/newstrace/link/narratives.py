@@ -1,0 +1,265 @@
+"""Narratives: claims that recur across documents, outlets and years, clustered incrementally.
+
+Claims are taken in date order. Each joins the narrative of its most similar earlier claim in another
+document when they are close enough (the same statement, repeated), or else of a close claim of its own
+document (a new detail next to a repeated statement); otherwise it starts a narrative. Candidates come from
+the fast static embedder; an exact embedder can re-score them. A narrative never loses a claim and never changes id,
+so adding documents extends narratives and keeps their ids. See docs/narratives.md for how the thresholds
+were chosen.
+
+Per narrative, :func:`chain` orders the claims in time and marks the first statement, then each repeat as
+verbatim (a reused passage), paraphrase or new detail; it flags outlet-voice claims that repeat what was first
+attributed to a source (dropped attribution) and counts earlier predictions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from newstrace.link.lexical import TfIdf, cosine
+from newstrace.model import Claim
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeConfig:
+    """Similarities are ``(1 - lexical_weight) * embedding cosine + lexical_weight * TF-IDF cosine``."""
+
+    threshold: float = (
+        0.36  # a claim joins the narrative of its most similar earlier claim at this similarity
+    )
+    context: float = 0.3  # ... or, below that, of a claim of its own document at this similarity (new detail)
+    lexical_weight: float = 0.5
+    candidates: int = 20  # nearest earlier claims by embedding considered for each claim
+    shortlist: float = 0.4  # embedding cosine below which a claim is never a candidate
+    paraphrase: float = 0.45  # a repeat this close to an earlier claim is a paraphrase, not new detail
+    min_documents: int = 2  # a cluster is a narrative once it spans this many documents
+
+
+@dataclass
+class NarrativeIndex:
+    """The incremental state: every claim already placed, with its document, narrative and unit vector."""
+
+    dim: int
+    claim_ids: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    doc_ids: list[str] = field(default_factory=list)
+    narratives: list[str] = field(default_factory=list)
+    anchors: list[bool] = field(default_factory=list)  # may attract claims of other documents
+    vectors: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=np.float32))
+
+    def __post_init__(self) -> None:
+        if self.vectors.size == 0:
+            self.vectors = np.zeros((0, self.dim), dtype=np.float32)
+
+    def extend(
+        self,
+        claim_ids: Sequence[str],
+        texts: Sequence[str],
+        doc_ids: Sequence[str],
+        narratives: Sequence[str],
+        anchors: Sequence[bool],
+        vectors: np.ndarray,
+    ) -> None:
+        self.claim_ids.extend(claim_ids)
+        self.texts.extend(texts)
+        self.anchors.extend(anchors)
+        self.doc_ids.extend(doc_ids)
+        self.narratives.extend(narratives)
+        self.vectors = np.vstack([self.vectors, vectors.astype(np.float32)])
+
+
+def narrative_id(first_claim_id: str) -> str:
+    return "n" + hashlib.blake2b(first_claim_id.encode(), digest_size=5).hexdigest()
+
+
+def claim_order(claim: Claim) -> tuple[date, str, int]:
+    """Time order: dated claims first by date, then document and position; undated claims last."""
+    return (claim.published or date.max, claim.doc_id, claim.start)
+
+
+def _shortlists(
+    vectors: np.ndarray, pool: np.ndarray, k: int, floor: float, block: int = 2048
+) -> list[np.ndarray]:
+    """For each row of ``vectors``, the indices into ``pool`` of its k most similar rows above ``floor``."""
+    found: list[np.ndarray] = []
+    for start in range(0, len(vectors), block):
+        sims = vectors[start : start + block] @ pool.T
+        top = min(k, pool.shape[0])
+        if top == 0:
+            found.extend(np.empty(0, dtype=np.int64) for _ in range(len(sims)))
+            continue
+        best = np.argpartition(-sims, top - 1, axis=1)[:, :top]
+        for row, columns in zip(sims, best, strict=True):
+            found.append(columns[row[columns] >= floor])
+    return found
+
+
+def similarity(
+    pool: np.ndarray, texts: Sequence[str], pairs: Sequence[tuple[int, int]], config: NarrativeConfig
+) -> dict[tuple[int, int], float]:
+    """The mixed embedding and lexical similarity of the given pairs of pool positions."""
+    tfidf = TfIdf(texts)
+    cache: dict[int, dict[str, float]] = {}
+
+    def lexical(i: int) -> dict[str, float]:
+        if i not in cache:
+            cache[i] = tfidf.vector(texts[i])
+        return cache[i]
+
+    w = config.lexical_weight
+    return {(i, j): (1 - w) * float(pool[i] @ pool[j]) + w * cosine(lexical(i), lexical(j)) for i, j in pairs}
+
+
+def assign(
+    claims: Sequence[Claim], vectors: np.ndarray, index: NarrativeIndex, config: NarrativeConfig
+) -> dict[str, str]:
+    """Put new claims into narratives, in time order; returns claim_id -> narrative_id.
+
+    ``vectors`` are the claims' unit vectors from the fast embedder. A claim joins the narrative of the most
+    similar earlier claim of another document if that similarity reaches ``threshold``; failing that, the
+    narrative of the most similar earlier claim of its own document if it reaches ``context`` (a new detail
+    in an article that repeats the narrative); otherwise it starts a narrative. Candidates are the nearest
+    claims by embedding; :func:`similarity` scores them.
+    """
+    n_old = len(index.claim_ids)
+    pool = np.vstack([index.vectors, vectors.astype(np.float32)]) if len(claims) else index.vectors
+    shortlists = _shortlists(vectors, pool, config.candidates + 1, config.shortlist)
+    pairs = sorted(
+        {(n_old + i, int(j)) for i, found in enumerate(shortlists) for j in found if j != n_old + i}
+    )
+    scores = similarity(pool, [*index.texts, *(c.text for c in claims)], pairs, config)
+    doc_of = index.doc_ids + [c.doc_id for c in claims]
+    narrative_of: list[str | None] = [*index.narratives, *([None] * len(claims))]
+    # Only a narrative's statements (its first claim and claims that repeat one from another document)
+    # attract claims of other documents; details that joined through their own document do not, or
+    # narratives would chain from one topic to the next through background sentences.
+    anchor = [*index.anchors, *([False] * len(claims))]
+    order = sorted(range(len(claims)), key=lambda i: claim_order(claims[i]))
+    rank = {n_old + i: r for r, i in enumerate(order)}
+    assigned: dict[str, str] = {}
+    for i in order:
+        me = n_old + i
+        best_other, best_own = (config.threshold, None), (config.context, None)
+        for j in shortlists[i]:
+            j = int(j)
+            if j == me or (j >= n_old and rank[j] > rank[me]) or narrative_of[j] is None:
+                continue  # only claims placed before this one
+            score = scores.get((me, j), 0.0)
+            if doc_of[j] != doc_of[me]:
+                if anchor[j] and score >= best_other[0]:
+                    best_other = (score, j)
+            elif score >= best_own[0]:
+                best_own = (score, j)
+        if best_other[1] is not None:
+            narrative, anchor[me] = narrative_of[best_other[1]], True
+        elif best_own[1] is not None:
+            narrative = narrative_of[best_own[1]]
+        else:
+            narrative, anchor[me] = narrative_id(claims[i].claim_id), True
+        narrative_of[me] = narrative
+        assigned[claims[i].claim_id] = narrative
+    index.extend(
+        [c.claim_id for c in claims],
+        [c.text for c in claims],
+        [c.doc_id for c in claims],
+        [assigned[c.claim_id] for c in claims],
+        anchor[n_old:],
+        vectors,
+    )
+    return assigned
+
+
+_TERM = re.compile(r"\b(?:\d[\d,.]*|[A-Za-z][\w’'-]{3,})\b")
+# Number words are details ("eight chlorine tanks"), though spaCy lists them as stop words.
+_NUMBERS = frozenset(
+    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty", "forty", "fifty", "sixty", "hundred"]
+)
+_COMMON = (STOP_WORDS - _NUMBERS) | {"said", "says", "according", "told", "reported"}
+
+
+def _terms(text: str) -> set[str]:
+    return {t.lower() for t in _TERM.findall(text) if t.lower() not in _COMMON}
+
+
+@dataclass(frozen=True, slots=True)
+class ChainEntry:
+    claim_id: str
+    position: int  # 0 for the first statement
+    role: str  # first, verbatim, paraphrase, new_detail
+    similarity: float  # mixed similarity to the closest earlier claim (1.0 for the first)
+    repeats: str | None  # the earlier claim it repeats most closely
+    new_terms: tuple[str, ...]
+    attribution_dropped: bool
+    earlier_predictions: int
+
+
+def chain(
+    claims: Sequence[Claim],
+    vectors: np.ndarray,
+    reused: Callable[[Claim, Claim], bool],
+    config: NarrativeConfig,
+    tfidf: TfIdf,
+) -> list[ChainEntry]:
+    """The provenance chain of one narrative's claims (with their unit vectors).
+
+    ``reused(earlier, later)`` says whether a reused passage links the two claims' spans; ``tfidf`` holds the
+    corpus's claim statistics for the lexical half of the similarity.
+    """
+    order = sorted(range(len(claims)), key=lambda i: claim_order(claims[i]))
+    lexical = [tfidf.vector(c.text) for c in claims]
+    w = config.lexical_weight
+    entries: list[ChainEntry] = []
+    seen_terms: set[str] = set()
+    attributed_before = False
+    predictions_before = 0
+    for position, i in enumerate(order):
+        claim = claims[i]
+        terms = _terms(claim.text)
+        if position == 0:
+            role, similarity, repeats = "first", 1.0, None
+        else:
+            earlier = order[:position]
+            near = np.asarray(earlier)[np.argsort(-(vectors[earlier] @ vectors[i]))[:5]]
+            mixed = [
+                (1 - w) * float(vectors[j] @ vectors[i]) + w * cosine(lexical[j], lexical[i]) for j in near
+            ]
+            closest = int(np.argmax(mixed))
+            similarity, repeats = mixed[closest], claims[int(near[closest])].claim_id
+            verbatim = next((j for j in earlier if reused(claims[j], claim)), None)
+            if verbatim is not None:
+                role, repeats = "verbatim", claims[verbatim].claim_id
+            elif similarity >= config.paraphrase:
+                role = "paraphrase"
+            else:
+                role = "new_detail"
+        dropped = (
+            not claim.attributed
+            and attributed_before
+            and (role in ("verbatim", "paraphrase") or claim.modality in ("prediction", "accusation"))
+        )
+        new_terms = tuple(sorted(terms - seen_terms))[:8] if role == "new_detail" else ()
+        entries.append(
+            ChainEntry(
+                claim.claim_id,
+                position,
+                role,
+                round(similarity, 4),
+                repeats,
+                new_terms,
+                dropped,
+                predictions_before if claim.modality == "prediction" else 0,
+            )
+        )
+        seen_terms |= terms
+        attributed_before = attributed_before or claim.attributed
+        predictions_before += claim.modality == "prediction"
+    return entries

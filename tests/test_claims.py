@@ -1,0 +1,230 @@
+"""Claims, narratives, provenance chains, dropped attribution, the prediction ledger and the query commands."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.conftest import EXAMPLES, run_cli, shared_path
+
+import newstrace
+from newstrace import query
+from newstrace.link.claims import ClaimInput, extract_claims
+from newstrace.link.lexical import TfIdf
+from newstrace.link.narratives import NarrativeConfig, NarrativeIndex, assign, chain
+from newstrace.model import Annotations, Attribution, Claim, Sentence
+
+TEXT = (
+    "The ministry said militants are preparing to stage a chemical attack in Kessarin. "
+    "Militants are preparing to stage a chemical attack in Kessarin, the paper wrote on its front page. "
+    "Rain is expected. "
+    "Is this true?"
+)
+
+
+def _doc(text: str = TEXT, attributions: list[Attribution] | None = None) -> ClaimInput:
+    sentences = [Sentence(m.start(), m.end()) for m in re.finditer(r"[^.?]+[.?]", text)]
+    found = Annotations("d1", sentences=sentences)
+    found.attributions = attributions or []
+    return ClaimInput("d1", text, date(2020, 1, 2), "Daily", found)
+
+
+def test_an_attribution_content_is_a_claim_with_its_source_and_offsets():
+    source, cue = (0, 12), (13, 17)
+    content = (18, TEXT.index("."))
+    claims = extract_claims(
+        _doc(
+            attributions=[Attribution((source,), (cue,), (content,), "institution", None, None, "prediction")]
+        )
+    )
+    attributed = [c for c in claims if c.attributed]
+    assert len(attributed) == 1
+    claim = attributed[0]
+    assert (
+        TEXT[claim.start : claim.end]
+        == claim.text
+        == "militants are preparing to stage a chemical attack in Kessarin"
+    )
+    assert (claim.source_text, claim.cue_text, claim.source_type, claim.modality) == (
+        "The ministry",
+        "said",
+        "institution",
+        "prediction",
+    )
+
+
+def test_outlet_voice_sentence_about_a_group_is_a_claim_and_short_or_question_sentences_are_not():
+    claims = extract_claims(_doc())
+    voices = [c for c in claims if not c.attributed]
+    texts = [c.text for c in voices]
+    assert any(t.startswith("Militants are preparing to stage") for t in texts)
+    assert all("Rain" not in t and "?" not in t for t in texts)
+    for claim in voices:
+        assert TEXT[claim.start : claim.end] == claim.text
+        assert claim.source_type == "outlet" and claim.modality == "prediction"
+
+
+def _claim(
+    claim_id: str, doc_id: str, text: str, day: int, attributed: bool = True, modality: str = "prediction"
+) -> Claim:
+    return Claim(
+        claim_id, doc_id, 0, len(text), text, 0, len(text), attributed, "the ministry" if attributed else None,
+        "said" if attributed else None, "institution" if attributed else "outlet", None, modality, False, (), (),
+        date(2020, 1, day), "Daily",
+    )  # fmt: skip
+
+
+def _unit(rows: list[list[float]]) -> np.ndarray:
+    vectors = np.array(rows, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+STAGED = "militants are preparing to stage a chemical attack in Kessarin"
+FLOOD = "the river flooded the lower town after the dam spillway opened"
+
+
+def test_a_claim_repeated_in_another_document_joins_its_narrative_and_an_unrelated_one_does_not():
+    claims = [
+        _claim("c1", "d1", STAGED, 1),
+        _claim("c2", "d2", "militants are preparing to stage a chemical attack in Kessarin again", 5),
+        _claim("c3", "d3", FLOOD, 6),
+    ]
+    vectors = _unit([[1, 0.1, 0], [1, 0.15, 0], [0, 0, 1]])
+    assigned = assign(claims, vectors, NarrativeIndex(3), NarrativeConfig())
+    assert assigned["c1"] == assigned["c2"] != assigned["c3"]
+
+
+def test_narrative_ids_stay_stable_when_documents_are_added():
+    config = NarrativeConfig()
+    index = NarrativeIndex(3)
+    first = assign([_claim("c1", "d1", STAGED, 1)], _unit([[1, 0.1, 0]]), index, config)
+    later = assign(
+        [_claim("c2", "d2", STAGED + " again", 9), _claim("c3", "d3", FLOOD, 9)],
+        _unit([[1, 0.12, 0], [0, 0, 1]]),
+        index,
+        config,
+    )
+    assert later["c2"] == first["c1"]
+    assert later["c3"] != first["c1"]
+
+
+def test_chain_marks_first_verbatim_paraphrase_new_detail_dropped_attribution_and_earlier_predictions():
+    claims = [
+        _claim("c1", "d1", STAGED, 1),
+        _claim("c2", "d2", STAGED, 2),
+        _claim("c3", "d3", "militants prepare to stage a chemical attack in Kessarin", 3, attributed=False),
+        _claim("c4", "d4", "eight chlorine tanks were delivered to a warehouse", 4, modality="assertion"),
+    ]
+    vectors = _unit([[1, 0, 0], [1, 0, 0], [1, 0.1, 0], [0.3, 1, 0]])
+    entries = chain(
+        claims,
+        vectors,
+        lambda a, b: {a.claim_id, b.claim_id} == {"c1", "c2"},
+        NarrativeConfig(),
+        TfIdf(c.text for c in claims),
+    )
+    roles = {e.claim_id: e for e in entries}
+    assert [roles[c].role for c in ("c1", "c2", "c3", "c4")] == [
+        "first",
+        "verbatim",
+        "paraphrase",
+        "new_detail",
+    ]
+    assert roles["c3"].attribution_dropped and not roles["c2"].attribution_dropped
+    assert [roles[c].earlier_predictions for c in ("c1", "c2", "c3")] == [0, 1, 2]
+    assert {"chlorine", "tanks", "eight"} <= set(roles["c4"].new_terms)
+
+
+@pytest.fixture(scope="module")
+def seeds_store(tmp_path_factory: pytest.TempPathFactory):
+    seeds = shared_path("seeds")
+    out = tmp_path_factory.mktemp("seeds")
+    run_cli("run", seeds, "--out", out, "-q", check=True, timeout=1200)
+    store = newstrace.open(out / "newstrace.duckdb")
+    yield out / "newstrace.duckdb", store
+    store.close()
+
+
+def _seed(path: str) -> str:
+    return Path(path).name[:3]
+
+
+def test_seeds_staged_attack_narrative_spans_000_002_003_004_and_not_001(seeds_store):
+    _, store = seeds_store
+    rows = store.sql(
+        """SELECT c.narrative_id, d.source_path, c.text FROM claims c JOIN documents d USING (doc_id)
+           WHERE c.narrative_id IN (SELECT narrative_id FROM narratives WHERE recurring)"""
+    ).values.tolist()
+    staged = {n for n, _, text in rows if "stage" in text and "chemical" in text}
+    best = max(staged, key=lambda n: len({_seed(p) for m, p, _ in rows if m == n}))
+    assert {_seed(p) for n, p, _ in rows if n == best} == {"000", "002", "003", "004"}
+
+
+def test_seeds_flag_dropped_attribution_in_000_and_list_staged_attack_predictions(seeds_store):
+    _, store = seeds_store
+    dropped = (
+        store.sql(
+            "SELECT d.source_path FROM claims c JOIN documents d USING (doc_id) WHERE c.attribution_dropped"
+        )
+        .values.ravel()
+        .tolist()
+    )
+    assert "000" in {_seed(p) for p in dropped}
+    ledger = query.predictions(store)
+    staged = ledger[
+        ledger["text"].str.contains("chemical") & ledger["text"].str.contains(r"stag|provocation")
+    ]
+    assert len(staged) >= 4
+
+
+def test_seeds_framing_opposes_terrorist_labels_in_002_003_to_opposition_fighters_in_004(seeds_store):
+    _, store = seeds_store
+    frame = query.framing(store, "Hay'at Tahrir al-Sham")
+    labels = {(row.outlet[:3], row.label) for row in frame.itertuples()}
+    assert {("002", "Takfiri terrorist group"), ("003", "Takfiri terrorist outfit")} <= labels
+    assert ("004", "militant opposition fighters") in labels
+    assert not {label for outlet, label in labels if outlet == "004"} & {
+        "terrorists",
+        "Takfiri terrorist group",
+    }
+
+
+def test_query_commands_answer_in_json(seeds_store):
+    db, _ = seeds_store
+    narratives = [
+        json.loads(line)
+        for line in run_cli("narratives", "--db", db, "--json", check=True).stdout.splitlines()
+    ]
+    assert narratives and all(n["n_documents"] >= 2 for n in narratives)
+    chain_out = json.loads(
+        run_cli("narrative", narratives[0]["narrative_id"], "--db", db, "--json", check=True).stdout
+    )
+    assert [c["chain_position"] for c in chain_out["chain"]] == list(range(len(chain_out["chain"])))
+    assert chain_out["chain"][0]["chain_role"] == "first"
+    about = run_cli("claims", "--about", "HTS", "--db", db, "--json", check=True).stdout.splitlines()
+    assert about and all(
+        "hts" in json.loads(line)["actors"] or json.loads(line)["source_actor"] == "hts" for line in about
+    )
+    said = run_cli(
+        "who-said", "militants are preparing a staged chemical attack", "--db", db, "--json", check=True
+    )
+    assert any("stage" in json.loads(line)["text"] for line in said.stdout.splitlines())
+    assert run_cli("predictions", "--db", db, "--json", check=True).stdout.strip()
+    unknown = run_cli("framing", "nobody-at-all", "--db", db)
+    assert unknown.returncode == 2 and "unknown actor" in unknown.stderr
+
+
+def test_demo_narratives_recur_across_outlets_and_years(tmp_path: Path):
+    out = tmp_path / "demo"
+    run_cli(
+        "run", EXAMPLES / "corpus", "--out", out, "--aliases", EXAMPLES / "actors.yml", "--places",
+        EXAMPLES / "places.yml", "-q", check=True, timeout=1200,
+    )  # fmt: skip
+    with newstrace.open(out / "newstrace.duckdb") as store:
+        top = query.narratives(store, limit=1).iloc[0]
+        assert top["n_outlets"] >= 3 and top["first_seen"].year < top["last_seen"].year
+        assert store.sql("SELECT count(*) FROM claims WHERE attribution_dropped").values[0][0] >= 1
