@@ -140,50 +140,44 @@ def test_chain_marks_first_verbatim_paraphrase_new_detail_dropped_attribution_an
 
 
 @pytest.fixture(scope="module")
-def seeds_store(tmp_path_factory: pytest.TempPathFactory):
+def seeds_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     seeds = shared_path("seeds")
     out = tmp_path_factory.mktemp("seeds")
     run_cli("run", seeds, "--out", out, "-q", check=True, timeout=1200)
-    store = newstrace.open(out / "newstrace.duckdb")
-    yield out / "newstrace.duckdb", store
-    store.close()
+    return out / "newstrace.duckdb"
 
 
 def _seed(path: str) -> str:
     return Path(path).name[:3]
 
 
-def test_seeds_staged_attack_narrative_spans_000_002_003_004_and_not_001(seeds_store):
-    _, store = seeds_store
-    rows = store.sql(
-        """SELECT c.narrative_id, d.source_path, c.text FROM claims c JOIN documents d USING (doc_id)
-           WHERE c.narrative_id IN (SELECT narrative_id FROM narratives WHERE recurring)"""
-    ).values.tolist()
+def test_seeds_staged_attack_narrative_spans_000_002_003_004_and_not_001(seeds_db):
+    with newstrace.open(seeds_db) as store:
+        rows = store.sql(
+            """SELECT c.narrative_id, d.source_path, c.text FROM claims c JOIN documents d USING (doc_id)
+               WHERE c.narrative_id IN (SELECT narrative_id FROM narratives WHERE recurring)"""
+        ).values.tolist()
     staged = {n for n, _, text in rows if "stage" in text and "chemical" in text}
     best = max(staged, key=lambda n: len({_seed(p) for m, p, _ in rows if m == n}))
     assert {_seed(p) for n, p, _ in rows if n == best} == {"000", "002", "003", "004"}
 
 
-def test_seeds_flag_dropped_attribution_in_000_and_list_staged_attack_predictions(seeds_store):
-    _, store = seeds_store
-    dropped = (
-        store.sql(
+def test_seeds_flag_dropped_attribution_in_000_and_list_staged_attack_predictions(seeds_db):
+    with newstrace.open(seeds_db) as store:
+        dropped = store.sql(
             "SELECT d.source_path FROM claims c JOIN documents d USING (doc_id) WHERE c.attribution_dropped"
-        )
-        .values.ravel()
-        .tolist()
-    )
+        ).values.ravel()
+        ledger = query.predictions(store)
     assert "000" in {_seed(p) for p in dropped}
-    ledger = query.predictions(store)
     staged = ledger[
         ledger["text"].str.contains("chemical") & ledger["text"].str.contains(r"stag|provocation")
     ]
     assert len(staged) >= 4
 
 
-def test_seeds_framing_opposes_terrorist_labels_in_002_003_to_opposition_fighters_in_004(seeds_store):
-    _, store = seeds_store
-    frame = query.framing(store, "Hay'at Tahrir al-Sham")
+def test_seeds_framing_opposes_terrorist_labels_in_002_003_to_opposition_fighters_in_004(seeds_db):
+    with newstrace.open(seeds_db) as store:
+        frame = query.framing(store, "Hay'at Tahrir al-Sham")
     labels = {(row.outlet[:3], row.label) for row in frame.itertuples()}
     assert {("002", "Takfiri terrorist group"), ("003", "Takfiri terrorist outfit")} <= labels
     assert ("004", "militant opposition fighters") in labels
@@ -193,8 +187,8 @@ def test_seeds_framing_opposes_terrorist_labels_in_002_003_to_opposition_fighter
     }
 
 
-def test_query_commands_answer_in_json(seeds_store):
-    db, _ = seeds_store
+def test_query_commands_answer_in_json(seeds_db):
+    db = seeds_db
     narratives = [
         json.loads(line)
         for line in run_cli("narratives", "--db", db, "--json", check=True).stdout.splitlines()
@@ -228,3 +222,29 @@ def test_demo_narratives_recur_across_outlets_and_years(tmp_path: Path):
         top = query.narratives(store, limit=1).iloc[0]
         assert top["n_outlets"] >= 3 and top["first_seen"].year < top["last_seen"].year
         assert store.sql("SELECT count(*) FROM claims WHERE attribution_dropped").values[0][0] >= 1
+
+
+def test_narratives_are_matched_against_a_catalogue_of_known_claims(seeds_db, tmp_path: Path):
+    db = seeds_db
+    catalog = tmp_path / "debunked.jsonl"
+    entries = [
+        {
+            "id": "staged",
+            "claim": "Terrorists and the White Helmets are preparing a staged chemical attack in Idlib",
+        },
+        {"id": "vaccine", "claim": "A vaccine changes the DNA of whoever receives it"},
+        {"id": "election", "claim": "The election was decided by votes cast in the names of dead people"},
+    ]
+    catalog.write_text("\n".join(json.dumps(e) for e in entries), encoding="utf-8")
+    lines = run_cli("match", "--catalog", catalog, "--db", db, "--top", "1", check=True).stdout.splitlines()
+    matches = [json.loads(line) for line in lines]
+    with newstrace.open(db) as store:
+        stored = store.sql("SELECT narrative_id, entry_id FROM narrative_matches").values.tolist()
+        (staged,) = store.one(
+            """SELECT narrative_id FROM claims WHERE text ILIKE '%stage%' AND text ILIKE '%chemical%'
+               GROUP BY narrative_id ORDER BY count(*) DESC LIMIT 1"""
+        )
+    assert sorted(map(tuple, stored)) == sorted((m["narrative_id"], m["entry_id"]) for m in matches)
+    assert {m["entry_id"] for m in matches if m["narrative_id"] == staged} == {"staged"}
+    both = run_cli("match", "--catalog", catalog, "--db", db, "--queries", catalog)
+    assert both.returncode == 2 and "either --queries" in both.stderr

@@ -817,14 +817,23 @@ def match_command(
         ),
     ],
     queries: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--queries",
             "-q",
             help="Claims to look up: same formats, or .txt (one per line).",
             show_default=False,
         ),
-    ],
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            help="Instead of --queries: match the store's recurring narratives, and keep the matches in its "
+            "`narrative_matches` table.",
+            show_default=False,
+        ),
+    ] = None,
     top: Annotated[int, typer.Option("--top", "-k", help="Entries returned per query.")] = 5,
     trec: Annotated[
         bool,
@@ -874,16 +883,25 @@ def match_command(
         newstrace match --catalog verified_claims.docs.tsv --queries tweets.queries.tsv --top 5 --trec
 
         newstrace match --catalog full_dataset.csv --id-column @row --queries claims.txt --embedder minilm
+
+        newstrace match --catalog full_dataset.csv --id-column @row --db corpus.duckdb --top 3
     """
     from newstrace.embed import EmbedderError
     from newstrace.match import Catalog, CatalogError, Matcher
 
     if top < 1:
         raise _fail("--top must be at least 1")
+    if (queries is None) == (db is None):
+        raise _fail("give either --queries FILE or --db FILE (to match the store's narratives)")
+    if db is not None:
+        _match_narratives(
+            db, catalog, id_column, text_column, embedder, rerank, top, min_score, trec, run_name
+        )
+        return
     try:
         entries = Catalog.load(catalog, id_column=id_column, text_columns=text_column or None)
         asked = Catalog.load(queries, id_column=query_id_column, text_columns=query_text_column or None)
-        matcher = Matcher(entries, embedder=embedder, rerank=rerank)
+        matcher = Matcher(entries, embedder=embedder, rerank=rerank and len(entries.fields) > 1)
         results = matcher.search(asked, top=top, min_score=min_score)
     except (CatalogError, EmbedderError) as exc:
         raise _fail(str(exc)) from exc
@@ -908,6 +926,40 @@ def match_command(
             ],
         }
         print(json.dumps(record, ensure_ascii=False))
+
+
+def _match_narratives(
+    db: Path,
+    catalog: Path,
+    id_column: str | None,
+    text_column: list[str] | None,
+    embedder: str,
+    rerank: bool,
+    top: int,
+    min_score: float | None,
+    trec: bool,
+    run_name: str,
+) -> None:
+    from newstrace.embed import EmbedderError
+    from newstrace.match import Catalog, CatalogError, Matcher
+    from newstrace.query import match_narratives
+
+    try:
+        entries = Catalog.load(catalog, id_column=id_column, text_columns=text_column or None)
+        # The shipped re-ranker was fitted on two text fields (claim and title); one-field catalogues fuse ranks.
+        matcher = Matcher(entries, embedder=embedder, rerank=rerank and len(entries.fields) > 1, tweets=False)
+        with Store(db) as store:
+            run_id = store.start_run(f"match narratives catalog={catalog}")
+            found = match_narratives(store, matcher, top=top, min_score=min_score)
+            store.write_narrative_matches(run_id, str(catalog), list(found.itertuples(index=False)))
+            store.finish_run(run_id, "done", {"records": len(found), "stored": len(found)})
+    except (CatalogError, EmbedderError, StoreError) as exc:
+        raise _fail(str(exc)) from exc
+    for row in found.itertuples(index=False):
+        if trec:
+            print(f"{row.narrative_id}\tQ0\t{row.entry_id}\t{row.rank}\t{row.score:.6f}\t{run_name}")
+        else:
+            print(json.dumps({**row._asdict(), "meta": json.loads(row.meta)}, ensure_ascii=False))
 
 
 @app.command("export")

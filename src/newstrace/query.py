@@ -4,6 +4,7 @@ for one narrative); the CLI prints them as tables or JSON."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -140,4 +141,40 @@ def predictions(store: Store, narrative_id: str | None = None) -> pd.DataFrame:
             WHERE c.modality = 'prediction' AND n.recurring {where}
             ORDER BY n.n_documents DESC, c.narrative_id, c.chain_position""",
         params,
+    )
+
+
+def narrative_queries(store: Store, recurring_only: bool = True) -> tuple[list[str], list[str]]:
+    """Each narrative as a query for catalogue matching: its most central claim and the next two statements
+    of other documents, as (narrative ids, texts)."""
+    where = "WHERE n.recurring" if recurring_only else ""
+    rows = store.con.execute(
+        f"""SELECT n.narrative_id, n.label,
+                   list(c.text ORDER BY c.chain_position) FILTER (WHERE c.anchor AND c.text <> n.label)
+            FROM narratives n JOIN claims c USING (narrative_id) {where}
+            GROUP BY n.narrative_id, n.label ORDER BY n.narrative_id"""
+    ).fetchall()
+    ids, texts = [], []
+    for narrative_id, label, others in rows:
+        ids.append(narrative_id)
+        texts.append(" ".join([label, *(others or [])[:2]]))
+    return ids, texts
+
+
+def match_narratives(
+    store: Store, matcher: Any, top: int = 5, min_score: float | None = None
+) -> pd.DataFrame:
+    """The catalogue entries (known, debunked claims) that best match each recurring narrative."""
+    ids, texts = narrative_queries(store)
+    columns = ["narrative_id", "rank", "entry_id", "score", "text", "meta"]
+    if not ids:
+        return pd.DataFrame(columns=columns)
+    results = matcher.search(texts, top=top, query_ids=ids, min_score=min_score)
+    return pd.DataFrame.from_records(
+        [
+            (narrative_id, m.rank, m.entry_id, round(m.score, 6), m.text, json.dumps(m.meta, default=str))
+            for narrative_id, matches in zip(ids, results, strict=True)
+            for m in matches
+        ],
+        columns=columns,
     )

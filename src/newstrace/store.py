@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from newstrace.link.claims import ClaimInput
     from newstrace.link.reuse import DocInfo
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DEFAULT_DB = "newstrace.duckdb"
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 
@@ -127,6 +127,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE TABLE labels (doc_id VARCHAR NOT NULL, actor_id VARCHAR, start INTEGER, "end" INTEGER,
             text VARCHAR, label VARCHAR, head VARCHAR, modifiers VARCHAR[], mention_start INTEGER,
             mention_end INTEGER, rule VARCHAR)""",
+    ),
+    # 6: narratives matched against catalogues of known claims.
+    (
+        """CREATE TABLE narrative_matches (narrative_id VARCHAR NOT NULL, rank INTEGER, entry_id VARCHAR,
+            score DOUBLE, text VARCHAR, catalog VARCHAR, meta JSON, run_id VARCHAR)""",
     ),
 )
 
@@ -924,6 +929,18 @@ class Store:
             [list(narrative_ids)],
         ).fetchall()
         return [_claim(row) for row in rows]
+
+    def write_narrative_matches(self, run_id: str, catalog: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Replace the matches of the narratives against one catalogue: rows of (narrative_id, rank,
+        entry_id, score, text, meta JSON)."""
+        self.con.begin()
+        try:
+            self.con.execute("DELETE FROM narrative_matches WHERE catalog = ?", [catalog])
+            self._append("narrative_matches", [(*row[:5], catalog, row[5], run_id) for row in rows])
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
 
     # -- export ----------------------------------------------------------------------------------------------
     def export(

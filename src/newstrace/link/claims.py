@@ -52,6 +52,34 @@ def _join(text: str, fragments: Sequence[tuple[int, int]]) -> str:
     return " ".join(text[start:end].strip() for start, end in fragments)
 
 
+def _paragraphs(text: str, fragments: Sequence[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """``fragments`` cut at line breaks, grouped by paragraph (stripped of surrounding space)."""
+    groups: list[list[tuple[int, int]]] = [[]]
+    previous_end: int | None = None
+    for start, end in fragments:
+        if previous_end is not None and "\n" in text[previous_end:start]:
+            groups.append([])
+        piece_start = start
+        for line in re.finditer(r"\n+", text[start:end]):
+            groups[-1].append((piece_start, start + line.start()))
+            groups.append([])
+            piece_start = start + line.end()
+        groups[-1].append((piece_start, end))
+        previous_end = end
+    stripped = []
+    for group in groups:
+        pieces = []
+        for start, end in group:
+            piece = text[start:end]
+            start += len(piece) - len(piece.lstrip())
+            end -= len(piece) - len(piece.rstrip())
+            if end > start:
+                pieces.append((start, end))
+        if pieces:
+            stripped.append(pieces)
+    return stripped
+
+
 def extract_claims(doc: ClaimInput) -> list[Claim]:
     """The document's claims, in text order."""
     text, found = doc.text, doc.annotations
@@ -74,33 +102,36 @@ def extract_claims(doc: ClaimInput) -> list[Claim]:
         covered.extend(attribution.source + attribution.cue + attribution.content)
         if not attribution.content:
             continue
-        start, end = attribution.content[0][0], attribution.content[-1][1]
-        content = _join(text, attribution.content)
-        if len(_WORD.findall(content)) < 3:
-            continue
         actors, places = actors_and_places(attribution.content + attribution.source)
-        claims.append(
-            Claim(
-                claim_id(doc.doc_id, start, end),
-                doc.doc_id,
-                start,
-                end,
-                content,
-                *context(start, end),
-                attributed=True,
-                source_text=_join(text, attribution.source) or None,
-                cue_text=_join(text, attribution.cue) or None,
-                source_type=attribution.source_type or "unknown",  # type: ignore[arg-type]
-                source_actor=attribution.source_actor,
-                modality=attribution.modality or "assertion",
-                hedged=attribution.hedged,
-                actors=actors,
-                places=places,
-                published=doc.published,
-                outlet=doc.outlet,
-                attribution=index,
+        # A content running over several paragraphs is several statements: one claim per paragraph, so that
+        # each is compared on its own.
+        for fragments in _paragraphs(text, attribution.content):
+            start, end = fragments[0][0], fragments[-1][1]
+            content = _join(text, fragments)
+            if len(_WORD.findall(content)) < 3:
+                continue
+            claims.append(
+                Claim(
+                    claim_id(doc.doc_id, start, end),
+                    doc.doc_id,
+                    start,
+                    end,
+                    content,
+                    *context(start, end),
+                    attributed=True,
+                    source_text=_join(text, attribution.source) or None,
+                    cue_text=_join(text, attribution.cue) or None,
+                    source_type=attribution.source_type or "unknown",  # type: ignore[arg-type]
+                    source_actor=attribution.source_actor,
+                    modality=attribution.modality or "assertion",
+                    hedged=attribution.hedged,
+                    actors=actors,
+                    places=places,
+                    published=doc.published,
+                    outlet=doc.outlet,
+                    attribution=index,
+                )
             )
-        )
 
     for start, end in sentences:
         if _overlaps(start, end, covered):

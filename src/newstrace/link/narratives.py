@@ -141,7 +141,7 @@ def assign(
     narrative_of: list[str | None] = [*index.narratives, *([None] * len(claims))]
     # Only a narrative's statements (its first claim and claims that repeat one from another document)
     # attract claims of other documents; details that joined through their own document do not, or
-    # narratives would chain from one topic to the next through background sentences.
+    # narratives would chain from one topic to the next.
     anchor = [*index.anchors, *([False] * len(claims))]
     order = sorted(range(len(claims)), key=lambda i: claim_order(claims[i]))
     rank = {n_old + i: r for r, i in enumerate(order)}
@@ -159,12 +159,16 @@ def assign(
                     best_other = (score, j)
             elif score >= best_own[0]:
                 best_own = (score, j)
+        # Background sentences in the outlet's voice ("About 50,000 militants operate in Idlib") may join a
+        # narrative but never carry it to other documents: only statements (attributed, or the outlet's own
+        # predictions and accusations) do.
+        statement = claims[i].attributed or claims[i].modality in ("prediction", "accusation")
         if best_other[1] is not None:
-            narrative, anchor[me] = narrative_of[best_other[1]], True
+            narrative, anchor[me] = narrative_of[best_other[1]], statement
         elif best_own[1] is not None:
             narrative = narrative_of[best_own[1]]
         else:
-            narrative, anchor[me] = narrative_id(claims[i].claim_id), True
+            narrative, anchor[me] = narrative_id(claims[i].claim_id), statement
         narrative_of[me] = narrative
         assigned[claims[i].claim_id] = narrative
     index.extend(
@@ -181,7 +185,26 @@ def assign(
 _TERM = re.compile(r"\b(?:\d[\d,.]*|[A-Za-z][\w’'-]{3,})\b")
 # Number words are details ("eight chlorine tanks"), though spaCy lists them as stop words.
 _NUMBERS = frozenset(
-    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty", "forty", "fifty", "sixty", "hundred"]
+    [
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "fifteen",
+        "twenty",
+        "forty",
+        "fifty",
+        "sixty",
+        "hundred",
+    ]
 )
 _COMMON = (STOP_WORDS - _NUMBERS) | {"said", "says", "according", "told", "reported"}
 
