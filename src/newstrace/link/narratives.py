@@ -33,9 +33,8 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 class NarrativeConfig:
     """Similarities are ``(1 - lexical_weight) * embedding cosine + lexical_weight * TF-IDF cosine``."""
 
-    threshold: float = (
-        0.36  # a claim joins the narrative of its most similar earlier claim at this similarity
-    )
+    # A claim joins the narrative of its most similar earlier claim (of another document) at this similarity.
+    threshold: float = 0.39
     context: float = 0.3  # ... or, below that, of a claim of its own document at this similarity (new detail)
     lexical_weight: float = 0.5
     candidates: int = 20  # nearest earlier claims by embedding considered for each claim
