@@ -581,7 +581,9 @@ def _print_frame(frame: Any, columns: dict[str, int], as_json: bool, title: str)
         for record in _frame_json(frame):
             print(json.dumps(record, ensure_ascii=False))
         return
-    table = Table(*columns, title=title, title_justify="left")
+    table = Table(title=title, title_justify="left")
+    for column, width in columns.items():
+        table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=width)
     for record in frame.to_dict(orient="records"):
         cells = []
         for column, width in columns.items():
@@ -596,7 +598,10 @@ def _print_frame(frame: Any, columns: dict[str, int], as_json: bool, title: str)
                 text = str(value)
             cells.append(text if len(text) <= width else text[: width - 1] + "…")
         table.add_row(*cells)
-    out.print(table)
+    # Piped output gets whole rows at their natural width, one line per record, cut cells marked with "…".
+    needed = sum(columns.values()) + 3 * len(columns) + 1
+    console = out if out.is_terminal else Console(highlight=False, width=max(out.width, needed))
+    console.print(table)
 
 
 def _sources(frame: Any) -> Any:
@@ -647,12 +652,12 @@ def narratives_command(
         {
             "narrative_id": 12,
             "label": 70,
-            "n_documents": 5,
-            "n_outlets": 5,
+            "n_documents": 11,
+            "n_outlets": 9,
             "first_seen": 10,
             "last_seen": 10,
-            "n_dropped": 5,
-            "n_predictions": 5,
+            "n_dropped": 9,
+            "n_predictions": 13,
         },
         as_json,
         f"Narratives ({len(frame)})",
@@ -697,7 +702,7 @@ def narrative_command(
     _print_frame(
         chain,
         {
-            "chain_position": 3,
+            "chain_position": 14,
             "published": 10,
             "outlet": 18,
             "chain_role": 10,
@@ -797,7 +802,7 @@ def predictions_command(
             "published": 10,
             "outlet": 18,
             "source": 28,
-            "earlier_predictions": 7,
+            "earlier_predictions": 19,
             "text": 80,
         },
         as_json,
