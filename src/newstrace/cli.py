@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from newstrace import __version__
+from newstrace.engines.spark_commands import register as register_spark
 from newstrace.ingest.clean import RulesError
 from newstrace.ingest.fields import MappingError
 from newstrace.ingest.pipeline import IngestReport, ingest
@@ -1060,6 +1061,7 @@ def errors_command(
 
 
 register_presenters(app)
+register_spark(app)
 
 
 def main() -> None:
