@@ -57,7 +57,7 @@ from newstrace.match import (
 CLEF = SHARED / "clef2020-t2" / "v3.0"
 RERANK_PATH = ROOT / "src" / "newstrace" / "data" / RERANK_FILE
 SIGNAL_SETS = [[], ["static"], ["minilm"], ["static", "minilm"]]
-L2_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+L2_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 FOLDS = 5
 SEED = 13
 
@@ -308,7 +308,7 @@ def main() -> None:
             f"the one-off catalogue embedding (static {embed_seconds['static']} s, minilm "
             f"{embed_seconds['minilm']} s for all catalogue and tweet texts). {machine()}.",
             "",
-            f"Command: `python benchmarks/clef_eval.py {shlex.join(sys.argv[1:])}`",
+            f"Command: `{shlex.join(['python', 'benchmarks/clef_eval.py', *sys.argv[1:]])}`",
         ]
     )
     table = ["| system | MAP@5 | MRR | P@1 | seconds |", "| --- | ---: | ---: | ---: | ---: |", *rows]

@@ -157,7 +157,7 @@ def main() -> None:
             f"and thread count in a fresh process. Load average (1 min) {load_before:.2f} before, "
             f"{load_after:.2f} after. {machine()}.",
             "",
-            f"Command: `python benchmarks/embed_bench.py {shlex.join(sys.argv[1:])}`",
+            f"Command: `{shlex.join(['python', 'benchmarks/embed_bench.py', *sys.argv[1:]])}`",
         ]
     )
     table = [

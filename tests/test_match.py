@@ -210,6 +210,20 @@ def test_search_with_query_catalog_fusion_and_duplicates(tmp_path: Path) -> None
         matcher.search("one string")
 
 
+def test_one_field_catalogue_uses_the_same_reranker(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.json"
+    path.write_text(
+        json.dumps([claim_review(f"https://facts.example/{i}", claim, "False") for i, claim, _ in CLAIMS]),
+        encoding="utf-8",
+    )
+    catalog = Catalog.load(path)
+    assert catalog.fields == ["claimReviewed"]
+    results = Matcher(catalog, embedder="static").search([q for _, q in QUERIES], top=2, min_score=0.0)
+    assert [ms[0].entry_id for ms in results] == ["https://facts.example/c1", "https://facts.example/c2"]
+    assert results[0][0].meta["rating"] == "False"
+    assert Matcher(catalog, embedder=None).search([QUERIES[0][1]], top=1, min_score=1.01) == [[]]
+
+
 def test_shipped_rerankers_record_how_they_were_fitted() -> None:
     table = shipped_rerankers()
     assert "train" in table["data"] and "dev" not in table["data"].split("train")[0]
@@ -244,25 +258,34 @@ def test_match_command_trec_and_json(tmp_path: Path) -> None:
     assert all(line[5] == "t1" and float(line[4]) >= 0 for line in lines)
     assert [line[3] for line in lines[:2]] == ["1", "2"]
 
-    result = run_cli("match", "-c", claims, "-q", queries, "-k", "1", "--embedder", "static")
-    assert result.returncode == 0, result.stderr
+    result = invoke("match", "-c", claims, "-q", queries, "-k", "1", "--embedder", "static")
+    assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["query_id"], r["matches"][0]["entry_id"]) for r in records] == [("q1", "c1"), ("q2", "c2")]
     assert records[0]["matches"][0]["text"].startswith("The White Helmets")
 
 
+def invoke(*args: str | Path):
+    """The command line in this process (faster than a subprocess for the error paths)."""
+    from typer.testing import CliRunner
+
+    from newstrace.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
 def test_match_command_errors_name_the_file(tmp_path: Path) -> None:
     claims = write_tsv(tmp_path / "claims.tsv")
     missing = tmp_path / "nope.tsv"
-    result = run_cli("match", "--catalog", missing, "--queries", claims)
-    assert result.returncode == 2
-    assert "nope.tsv: no such file" in result.stderr.replace("\n", "")
+    result = invoke("match", "--catalog", missing, "--queries", claims)
+    assert result.exit_code == 2
+    assert "nope.tsv: no such file" in result.output.replace("\n", "")
     noid = tmp_path / "noid.csv"
     noid.write_text("claim,title\nx,y\n", encoding="utf-8")
-    result = run_cli("match", "--catalog", claims, "--queries", noid)
-    assert result.returncode == 2 and "no id column" in result.stderr.replace("\n", "")
-    result = run_cli("match", "--catalog", claims, "--queries", claims, "--embedder", "bert")
-    assert result.returncode == 2 and "unknown embedder 'bert'" in result.stderr.replace("\n", "")
+    result = invoke("match", "--catalog", claims, "--queries", noid)
+    assert result.exit_code == 2 and "noid.csv: no id column" in result.output.replace("\n", "")
+    result = invoke("match", "--catalog", claims, "--queries", claims, "--embedder", "bert")
+    assert result.exit_code == 2 and "unknown embedder 'bert'" in result.output.replace("\n", "")
 
 
 # -- CLEF-2020 task 2 dev --------------------------------------------------------------------------------
@@ -279,4 +302,4 @@ def test_clef_dev_map_at_5() -> None:
     matcher = Matcher(catalog, embedder="static")
     run = {ms[0].query_id: ms for ms in matcher.search(queries, top=5)}
     scores = score_run(run, qrels, k=5)
-    assert scores["map@5"] >= 0.78, scores
+    assert scores["map@5"] >= 0.80, scores  # measured 0.816 (benchmarks/clef_eval.py)

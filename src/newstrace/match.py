@@ -44,6 +44,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -628,6 +629,8 @@ STOPWORDS = frozenset(
 
 def _fold(text: str) -> str:
     """Lower case without accents (NFKD, combining marks dropped)."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -653,10 +656,11 @@ def tokenize(text: str) -> list[str]:
 class Lexical:
     """BM25 (bm25s, Lucene variant) over one list of texts."""
 
-    def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, tokens: Sequence[list[str]], k1: float = 1.2, b: float = 0.75) -> None:
+        """``tokens``: the :func:`tokenize` terms of each text."""
         import bm25s
 
-        self.tokens = [tokenize(t) for t in texts]
+        self.tokens = list(tokens)
         self.model = bm25s.BM25(k1=k1, b=b, method="lucene")
         # an entry with no term still needs a row: bm25s maps an empty document to its empty token
         self.model.index([t or [""] for t in self.tokens], show_progress=False)
@@ -672,7 +676,8 @@ class Lexical:
 # -- ranking -----------------------------------------------------------------------------------------------
 
 RERANK_FILE = "match_rerank.json"
-ALL = "all"  # the pseudo-field joining every text field of an entry
+QUERY_CHUNK = 64  # queries whose cosines with the whole catalogue are computed in one matrix product
+ALL = "<all fields>"  # the pseudo-field joining every text field of an entry (not a column name)
 
 
 @dataclass
@@ -777,7 +782,11 @@ class Matcher:
         else:
             chosen = list(embedder)
         self.embedders = [load_embedder(e) if isinstance(e, str) else e for e in chosen]
-        self.fields = [*catalog.fields, ALL] if len(catalog.fields) > 1 else list(catalog.fields)
+        self.fields = list(catalog.fields)
+        # features are named by role, not by column: f0 = the first text field, f1 = the second (the first
+        # again when there is only one), all = every field joined; further fields count in "all" and in the
+        # best cosine. The shipped re-rankers were fitted with f0 = claim, f1 = fact-check title.
+        self.roles = {"f0": self.fields[0], "f1": self.fields[min(1, len(self.fields) - 1)], "all": ALL}
         # canonical entries: the catalogue rows the index holds; position[id] finds any id's canonical row
         self.entries: list[int] = []
         self.duplicates: dict[int, list[str]] = {}
@@ -794,12 +803,15 @@ class Matcher:
             self.position[catalog.ids[i]] = len(self.entries)
             self.entries.append(i)
         texts = {f: [normalize_text(catalog.texts[f][i]) for i in self.entries] for f in catalog.fields}
-        if ALL in self.fields:
-            texts[ALL] = [
-                " ".join(t for t in parts if t)
-                for parts in zip(*(texts[f] for f in catalog.fields), strict=True)
-            ]
-        self.lexical = {f: Lexical(texts[f]) for f in self.fields}
+        terms = {f: [tokenize(t) for t in texts[f]] for f in catalog.fields}
+        self.lexical = {f: Lexical(terms[f]) for f in self.fields}
+        if len(self.fields) == 1:
+            self.lexical[ALL] = self.lexical[self.fields[0]]
+        else:  # tokens never cross a space: the joined field's terms are the fields' terms
+            self.lexical[ALL] = Lexical(
+                [list(chain.from_iterable(p)) for p in zip(*terms.values(), strict=True)]
+            )
+        self.term_sets = [frozenset(t) for t in self.lexical[ALL].tokens]
         # embeddings per text field (not of the joined field: a cosine compares two statements)
         self.vectors = {
             e.name: {f: e.encode(texts[f], batch_size=batch_size) for f in catalog.fields}
@@ -829,30 +841,19 @@ class Matcher:
         missing = [f for f in model.features if f not in self.feature_names]
         if missing:
             raise CatalogError(
-                f"the re-ranker needs features this catalogue lacks: {', '.join(missing)} "
-                f"(its fields: {', '.join(self.catalog.fields)})"
+                f"the re-ranker needs features this matcher lacks: {', '.join(missing)} "
+                f"(its features: {', '.join(self.feature_names)})"
             )
         return model
 
-    def _roles(self) -> dict[str, str]:
-        """Features are named by role, not by column name: the first text field is ``f0``, and so on."""
-        roles = {f: f"f{i}" for i, f in enumerate(self.catalog.fields)}
-        roles[ALL] = "all"
-        return roles
-
     def _feature_names(self) -> list[str]:
-        roles = self._roles()
         names = []
-        for f in self.fields:
-            names += [f"bm25_{roles[f]}", f"bm25_{roles[f]}_rel"]
+        for role in self.roles:
+            names += [f"bm25_{role}", f"bm25_{role}_rel"]
         names.append("bm25_rr")
         for e in self.embedders:
-            for f in self.catalog.fields:
-                names += [
-                    f"cos_{e.name}_{roles[f]}",
-                    f"cos_{e.name}_{roles[f]}_rel",
-                    f"cos_{e.name}_{roles[f]}_seg",
-                ]
+            for role in ("f0", "f1"):
+                names += [f"cos_{e.name}_{role}", f"cos_{e.name}_{role}_rel", f"cos_{e.name}_{role}_seg"]
             names += [f"cos_{e.name}_max", f"cos_{e.name}_rr"]
         names += ["overlap", "cover"]
         return names
@@ -895,61 +896,66 @@ class Matcher:
         one row per candidate, columns as :attr:`feature_names`. ``extra`` adds entry ids to a query's
         candidates (when fitting, so that the right entry is among them)."""
         norm = [normalize_text(q, tweet=self.tweets) for q in queries]
+        extras = list(extra) if extra is not None else [() for _ in norm]
+        for start in range(0, len(norm), QUERY_CHUNK):
+            yield from self._features(norm[start : start + QUERY_CHUNK], extras[start : start + QUERY_CHUNK])
+
+    def _features(
+        self, norm: list[str], extras: list[Iterable[str]]
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         parts = [segments(q) for q in norm]
         flat = [s for p in parts for s in p]
-        query_vectors = {e.name: e.encode(norm, batch_size=self.batch_size) for e in self.embedders}
-        segment_vectors = {e.name: e.encode(flat, batch_size=self.batch_size) for e in self.embedders}
-        extras = list(extra) if extra is not None else [() for _ in norm]
+        # cosines of every query (and query sentence) with every entry field: one matrix product each
+        full, by_segment = {}, {}
+        for e in self.embedders:
+            queries = e.encode(norm, batch_size=self.batch_size)
+            sentences = e.encode(flat, batch_size=self.batch_size)
+            full[e.name] = {f: queries @ self.vectors[e.name][f].T for f in self.catalog.fields}
+            by_segment[e.name] = {f: sentences @ self.vectors[e.name][f].T for f in self.catalog.fields}
         n = len(self.entries)
         k = min(self.candidates, n)
-        entry_tokens = self.lexical[self.fields[-1]].tokens
         offset = 0
         for qi, text in enumerate(norm):
             tokens = tokenize(text)
-            lexical = {f: self.lexical[f].scores(tokens) for f in self.fields}
+            lexical = {f: self.lexical[f].scores(tokens) for f in {*self.roles.values()}}
             own = slice(offset, offset + len(parts[qi]))
             offset += len(parts[qi])
             cosines, segment_best = {}, {}
             for e in self.embedders:
-                cosines[e.name] = {
-                    f: self.vectors[e.name][f] @ query_vectors[e.name][qi] for f in self.catalog.fields
-                }
+                cosines[e.name] = {f: full[e.name][f][qi] for f in self.catalog.fields}
                 segment_best[e.name] = {
-                    f: np.maximum(
-                        cosines[e.name][f], (self.vectors[e.name][f] @ segment_vectors[e.name][own].T).max(1)
-                    )
+                    f: np.maximum(cosines[e.name][f], by_segment[e.name][f][own].max(0))
                     if parts[qi]
                     else cosines[e.name][f]
                     for f in self.catalog.fields
                 }
             pool: set[int] = {self.position[x] for x in extras[qi] if x in self.position}
-            main = lexical[self.fields[-1]]
+            main = lexical[ALL]
             pool.update(_top(main, k))
             for e in self.embedders:
-                for f in self.catalog.fields:
+                for f in self.fields:
                     pool.update(_top(cosines[e.name][f], k))
             rows = np.fromiter(sorted(pool), dtype=np.int64)
             columns = []
-            for f in self.fields:
-                values = lexical[f]
+            for field_name in self.roles.values():
+                values = lexical[field_name]
                 best = float(values.max())
                 columns += [values[rows], values[rows] / best if best > 0 else np.zeros(len(rows))]
             columns.append(1.0 / (1.0 + _rank_of(main, rows)))
             for e in self.embedders:
-                best_field = np.full(n, -1.0)
-                for f in self.catalog.fields:
-                    values = cosines[e.name][f]
+                for role in ("f0", "f1"):
+                    values = cosines[e.name][self.roles[role]]
                     columns += [
                         values[rows],
                         values[rows] - float(values.max()),
-                        segment_best[e.name][f][rows],
+                        segment_best[e.name][self.roles[role]][rows],
                     ]
-                    best_field = np.maximum(best_field, values)
+                best_field = np.max([cosines[e.name][f] for f in self.fields], axis=0)
                 columns += [best_field[rows], 1.0 / (1.0 + _rank_of(best_field, rows))]
             query_terms = set(tokens)
             overlap, cover = np.zeros(len(rows)), np.zeros(len(rows))
             for r, j in enumerate(rows):
-                terms = set(entry_tokens[j])
+                terms = self.term_sets[j]
                 shared = len(query_terms & terms)
                 union = len(query_terms | terms)
                 overlap[r] = shared / union if union else 0.0
@@ -985,7 +991,7 @@ class Matcher:
 
     def _fusion(self, x: np.ndarray, k: float = 60.0) -> np.ndarray:
         """Reciprocal-rank fusion over the candidates: BM25 on all fields together, best cosine per embedder."""
-        names = [f"bm25_{self._roles()[self.fields[-1]]}"] + [f"cos_{e.name}_max" for e in self.embedders]
+        names = ["bm25_all"] + [f"cos_{e.name}_max" for e in self.embedders]
         total = np.zeros(len(x))
         for name in names:
             total += 1.0 / (k + 1.0 + _rank_of(x[:, self.feature_names.index(name)], np.arange(len(x))))
