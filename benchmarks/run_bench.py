@@ -34,13 +34,17 @@ def one_run(out: Path, attributions: bool, embedder: str) -> tuple[float, dict[s
     subprocess.run(command, check=True, capture_output=True)
     seconds = time.perf_counter() - started
     con = duckdb.connect(str(out / "newstrace.duckdb"), read_only=True)
-    stages = {
-        command.split()[0] + (" " + command.split()[1] if command.startswith("link") else ""): (
-            finished - begun
-        ).total_seconds()
-        for command, begun, finished in con.execute("SELECT command, started, finished FROM runs").fetchall()
-        if finished
-    }
+    stages: dict[str, float] = {}
+    for command, begun, finished in con.execute("SELECT command, started, finished FROM runs").fetchall():
+        if finished:
+            words = command.removeprefix("newstrace ").split()
+            # "link" runs twice: reuse, then claims.
+            name = (
+                "link reuse"
+                if words[0] == "link" and words[1] != "claims"
+                else " ".join(words[: 2 if words[0] == "link" else 1])
+            )
+            stages[name] = (finished - begun).total_seconds()
     con.close()
     return seconds, stages
 
