@@ -38,13 +38,13 @@ def one_run(out: Path, attributions: bool, embedder: str) -> tuple[float, dict[s
     for command, begun, finished in con.execute("SELECT command, started, finished FROM runs").fetchall():
         if finished:
             words = command.removeprefix("newstrace ").split()
-            # "link" runs twice: reuse, then claims.
+            # Ingest records the command line ("newstrace run ..."); "link" runs twice: reuse, then claims.
             name = (
                 "link reuse"
                 if words[0] == "link" and words[1] != "claims"
                 else " ".join(words[: 2 if words[0] == "link" else 1])
             )
-            stages[name] = (finished - begun).total_seconds()
+            stages["ingest" if words[0] in ("run", "ingest") else name] = (finished - begun).total_seconds()
     con.close()
     return seconds, stages
 
