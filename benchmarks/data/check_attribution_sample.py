@@ -33,7 +33,7 @@ MODALITIES = ("assertion", "prediction", "accusation", "denial", "warning")
 REQUIRED = ("corpus", "doc", "source", "cue", "content", "source_type", "modality", "hedged", "check")
 OPTIONAL = ("acceptance",)
 CHECK_LEN = 12
-# The acceptance checks named in the annotation brief: at least one record per seed article.
+# The acceptance checks named in the annotation guidelines: at least one record per seed article.
 ACCEPTANCE_DOCS = (
     "000_d7976cd22ab95cd1.txt",
     "002_c4112cc0f5aaab73.txt",
