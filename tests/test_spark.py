@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from tests.conftest import EXAMPLES, FAKES_MAP, shared_path
+from tests.conftest import EXAMPLES, FAKES_MAP, run_cli, shared_path
 
 pytest.importorskip("pyspark")
 pytestmark = [
@@ -250,3 +250,17 @@ def test_spark_load_command_makes_a_queryable_store(demo_spark, tmp_path):
     assert summary["documents"] == 31 and summary["reuse_passages"] > 0 and summary["annotated"] == 31
     again = CliRunner().invoke(app, ["spark", "load", str(demo_spark), "--db", str(db)])
     assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_run_with_the_spark_engine_gives_the_local_engines_tables(demo_local, tmp_path):
+    out = tmp_path / "traced"
+    result = run_cli(
+        "run", EXAMPLES / "corpus", "--out", out, "--aliases", *ALIASES, "--places", *PLACES, "--engine", "spark",
+        "-q", timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (out / "report.html").exists() and (out / "parquet").is_dir()
+    for table in ("documents", "reuse", "claims", "narratives"):
+        assert table_rows(demo_local, table) == table_rows(out / "newstrace.duckdb", table), table
+    bad = run_cli("run", EXAMPLES / "corpus", "--out", tmp_path / "x", "--engine", "mainframe")
+    assert bad.returncode == 2 and "--engine must be local or spark" in bad.stderr

@@ -541,6 +541,14 @@ def run_command(
     ] = True,
     embedder: EmbedderOption = "minilm",
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes.")] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="local (default), or spark: the same stages on PySpark in local mode, with a Parquet store in "
+            "--out/parquet (see `newstrace spark run` for cluster settings).",
+        ),
+    ] = "local",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Everything in one go: ingest, annotate and link PATH..., leaving `newstrace.duckdb` and `report.html`
@@ -550,6 +558,11 @@ def run_command(
 
         newstrace run articles/ --out traced/ && xdg-open traced/report.html
     """
+    if engine not in ("local", "spark"):
+        raise _fail(f"--engine must be local or spark, not {engine!r}")
+    if engine == "spark":
+        _run_on_spark(paths, out_dir, format, map, aliases, places, attributions, embedder)
+        return
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / DEFAULT_DB
     ingest_command(paths, db=db, format=format, map=map, jobs=jobs, quiet=quiet)
@@ -565,6 +578,34 @@ def run_command(
         return
     write_report(db, report_path)
     err.print(f"store: {db} · report: {report_path}")
+
+
+def _run_on_spark(
+    paths: list[Path],
+    out_dir: Path,
+    format: str | None,
+    map: list[str] | None,
+    aliases: list[Path] | None,
+    places: list[Path] | None,
+    attributions: bool,
+    embedder: str,
+) -> None:
+    try:
+        from newstrace.engines.spark import spark_run
+    except ImportError as exc:  # PySpark is an extra
+        raise _fail(f"the Spark engine needs PySpark: pip install 'newstrace[spark]' ({exc})") from exc
+    reports = spark_run(
+        [str(p) for p in paths],
+        str(out_dir),
+        format=format,
+        mapping=",".join(map) if map else None,
+        aliases=aliases or (),
+        places=places or (),
+        attributions=attributions,
+        embedder=embedder,
+    )
+    for report in reports:
+        err.print(report.summary(), soft_wrap=True)
 
 
 # -- questions asked of a linked store --------------------------------------------------------------------
