@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import EXAMPLES, run_cli, shared_path
+from tests.conftest import EXAMPLES, ROOT, run_cli, shared_path
 
 import newstrace
 from newstrace import query
@@ -68,6 +70,30 @@ def test_outlet_voice_sentence_about_a_group_is_a_claim_and_short_or_question_se
         assert claim.source_type == "outlet" and claim.modality == "prediction"
 
 
+def test_an_intention_is_a_claim_in_the_outlet_voice_with_its_actor():
+    # PolNeAR tags "X plan to …" as an attribution (source X, cue "plan"); as a claim it is the outlet's.
+    text = "Passite terrorists plan to carry out a poison gas attack in Ostrevin and blame it on the army. It rained."
+    source, cue = (0, 18), (19, 23)
+    content = (24, text.index(" and blame"))
+    blame = Attribution(
+        (), ((text.index("blame"), text.index("blame") + 5),), ((text.index("it on"), text.index(".")),)
+    )
+    claims = extract_claims(_doc(text, [Attribution((source,), (cue,), (content,)), blame]))
+    assert [(c.text, c.attributed, c.source_type, c.modality) for c in claims] == [
+        (text[: text.index(".") + 1], False, "outlet", "prediction")
+    ]
+
+
+def test_an_intention_inside_a_reported_statement_stays_in_that_statement():
+    text = "The ministry said the militants plan to stage a chemical attack in Kessarin."
+    said = Attribution(((0, 12),), ((13, 17),), ((18, len(text) - 1),))
+    plan = Attribution(((18, 31),), ((32, 36),), ((37, len(text) - 1),))
+    claims = extract_claims(_doc(text, [said, plan]))
+    assert [(c.text, c.attributed, c.source_text) for c in claims] == [
+        ("the militants plan to stage a chemical attack in Kessarin", True, "The ministry")
+    ]
+
+
 def _claim(
     claim_id: str, doc_id: str, text: str, day: int, attributed: bool = True, modality: str = "prediction"
 ) -> Claim:
@@ -96,6 +122,19 @@ def test_a_claim_repeated_in_another_document_joins_its_narrative_and_an_unrelat
     vectors = _unit([[1, 0.1, 0], [1, 0.15, 0], [0, 0, 1]])
     assigned = assign(claims, vectors, NarrativeIndex(3), NarrativeConfig())
     assert assigned["c1"] == assigned["c2"] != assigned["c3"]
+
+
+def test_a_new_detail_leading_an_article_joins_the_narrative_its_article_repeats_further_down():
+    claims = [
+        _claim("c1", "d1", STAGED, 1),
+        _claim("lead", "d2", "two trucks loaded with yellow cylinders drove into the town at night", 5),
+        _claim("c2", "d2", STAGED + " again", 5),
+    ]
+    claims[1] = replace(claims[1], start=0, end=10)  # the lead comes first in d2's text
+    claims[2] = replace(claims[2], start=20, end=80)
+    vectors = _unit([[1, 0.1, 0], [0.7, 0.1, 0.71], [1, 0.15, 0]])
+    assigned = assign(claims, vectors, NarrativeIndex(3), NarrativeConfig(context=0.3))
+    assert assigned["lead"] == assigned["c2"] == assigned["c1"]
 
 
 def test_narrative_ids_stay_stable_when_documents_are_added():
@@ -222,6 +261,12 @@ def test_demo_narratives_recur_across_outlets_and_years(tmp_path: Path):
         top = query.narratives(store, limit=1).iloc[0]
         assert top["n_outlets"] >= 3 and top["first_seen"].year < top["last_seen"].year
         assert store.sql("SELECT count(*) FROM claims WHERE attribution_dropped").values[0][0] >= 1
+    # The answer key's narratives (examples/ground_truth.json), scored as benchmarks/narrative_eval.py does.
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from narrative_eval import stored_scores
+
+    scores = stored_scores(out / "newstrace.duckdb")
+    assert scores["items"] >= 20 and scores["F1"] >= 0.9, scores
 
 
 def test_narratives_are_matched_against_a_catalogue_of_known_claims(seeds_db, tmp_path: Path):

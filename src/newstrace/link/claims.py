@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,6 +26,14 @@ _GROUP_WORDS = re.compile(
 _WORD = re.compile(r"\w+")
 # Sentences too short to assert anything checkable, or that ask rather than assert.
 MIN_WORDS = 6
+# PolNeAR, and so the tagger, treats intentions as attributions: source "Passite terrorists", cue "plan",
+# content "to carry out a poison gas attack". Nobody said anything there: the outlet asserts the actor's plan,
+# so the whole sentence is the claim, in the outlet's voice.
+_INTENT_CUE = re.compile(
+    r"\b(?:plan(?:s|ned|ning)?|intend(?:s|ed|ing)?|aim(?:s|ed|ing)?|want(?:s|ed)?|seek(?:s|ing)?|sought|"
+    r"prepar(?:e|es|ed|ing))\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +88,62 @@ def _paragraphs(text: str, fragments: Sequence[tuple[int, int]]) -> list[list[tu
     return stripped
 
 
+def _hull(spans: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    return min(start for start, _ in spans), max(end for _, end in spans)
+
+
+def _intentions(
+    text: str, annotations: Annotations, sentences: Sequence[tuple[int, int]]
+) -> dict[int, tuple[int, int] | None]:
+    """Attributions that state an actor's intention, not a statement, each with its sentence span.
+
+    An intention inside another attribution's content ("the ministry said the militants plan to…") maps to
+    ``None``: that attribution's content already holds it.
+    """
+    found: dict[int, tuple[int, int] | None] = {}
+    attributions = annotations.attributions
+    for index, attribution in enumerate(attributions):
+        if (
+            not attribution.cue
+            or not attribution.content
+            or not _INTENT_CUE.search(_join(text, attribution.cue))
+        ):
+            continue
+        cue_start, cue_end = _hull(attribution.cue)
+        nested = any(
+            other is not attribution
+            and other.content
+            and _hull(other.content)[0] <= cue_start
+            and cue_end <= _hull(other.content)[1]
+            for other in attributions
+        )
+        if nested:
+            found[index] = None
+            continue
+        start, end = _hull(attribution.source + attribution.cue + attribution.content)
+        inside = [s for s in sentences if s[0] < end and start < s[1]] or [(start, end)]
+        found[index] = (inside[0][0], inside[-1][1])
+    return found
+
+
 def extract_claims(doc: ClaimInput) -> list[Claim]:
     """The document's claims, in text order."""
     text, found = doc.text, doc.annotations
     sentences = [(s.start, s.end) for s in found.sentences] or [(0, len(text))]
     claims: list[Claim] = []
+    intentions = _intentions(text, found, sentences)
+    # Other attributions inside an intention's sentence ("… and blame it on the army") are part of its claim.
+    absorbed = {
+        index
+        for index, attribution in enumerate(found.attributions)
+        if index not in intentions
+        and any(
+            start <= _hull(spans)[0] and _hull(spans)[1] <= end
+            for start, end in filter(None, intentions.values())
+            for spans in [attribution.source + attribution.cue + attribution.content]
+            if spans
+        )
+    }
 
     def context(start: int, end: int) -> tuple[int, int]:
         inside = [s for s in sentences if s[0] < end and start < s[1]] or [(start, end)]
@@ -100,7 +159,7 @@ def extract_claims(doc: ClaimInput) -> list[Claim]:
     covered: list[tuple[int, int]] = []
     for index, attribution in enumerate(found.attributions):
         covered.extend(attribution.source + attribution.cue + attribution.content)
-        if not attribution.content:
+        if not attribution.content or index in intentions or index in absorbed:
             continue
         actors, places = actors_and_places(attribution.content + attribution.source)
         # A content running over several paragraphs is several statements: one claim per paragraph, so that
@@ -133,6 +192,17 @@ def extract_claims(doc: ClaimInput) -> list[Claim]:
                 )
             )
 
+    for start, end in sorted(set(filter(None, intentions.values()))):
+        sentence = text[start:end].strip()
+        start += len(text[start:end]) - len(text[start:end].lstrip())
+        end = start + len(sentence)
+        kind = modality("", sentence)
+        claims.append(
+            _outlet_claim(
+                doc, start, end, sentence, "prediction" if kind == "assertion" else kind, actors_and_places
+            )
+        )
+
     for start, end in sentences:
         if _overlaps(start, end, covered):
             continue
@@ -145,27 +215,37 @@ def extract_claims(doc: ClaimInput) -> list[Claim]:
         kind = modality("", sentence)
         if not actors and not _GROUP_WORDS.search(sentence) and kind not in ("prediction", "accusation"):
             continue
-        claims.append(
-            Claim(
-                claim_id(doc.doc_id, start, end),
-                doc.doc_id,
-                start,
-                end,
-                sentence,
-                start,
-                end,
-                attributed=False,
-                source_text=None,
-                cue_text=None,
-                source_type="outlet",
-                source_actor=None,
-                modality=kind,
-                hedged=False,
-                actors=actors,
-                places=places,
-                published=doc.published,
-                outlet=doc.outlet,
-            )
-        )
+        claims.append(_outlet_claim(doc, start, end, sentence, kind, actors_and_places))
     claims.sort(key=lambda c: (c.start, c.end))
     return claims
+
+
+def _outlet_claim(
+    doc: ClaimInput,
+    start: int,
+    end: int,
+    sentence: str,
+    kind: str,
+    actors_and_places: Callable[[Sequence[tuple[int, int]]], tuple[tuple[str, ...], tuple[str, ...]]],
+) -> Claim:
+    actors, places = actors_and_places([(start, end)])
+    return Claim(
+        claim_id(doc.doc_id, start, end),
+        doc.doc_id,
+        start,
+        end,
+        sentence,
+        start,
+        end,
+        attributed=False,
+        source_text=None,
+        cue_text=None,
+        source_type="outlet",
+        source_actor=None,
+        modality=kind,
+        hedged=False,
+        actors=actors,
+        places=places,
+        published=doc.published,
+        outlet=doc.outlet,
+    )

@@ -15,6 +15,7 @@ attributed to a source (dropped attribution) and counts earlier predictions.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -118,6 +119,13 @@ def similarity(
     return {(i, j): (1 - w) * float(pool[i] @ pool[j]) + w * cosine(lexical(i), lexical(j)) for i, j in pairs}
 
 
+def _statement(claim: Claim) -> bool:
+    """Background sentences in the outlet's voice ("About 50,000 militants operate in Idlib") may join a
+    narrative but never carry it to other documents: only statements (attributed, or the outlet's own
+    predictions and accusations) do."""
+    return claim.attributed or claim.modality in ("prediction", "accusation")
+
+
 def assign(
     claims: Sequence[Claim], vectors: np.ndarray, index: NarrativeIndex, config: NarrativeConfig
 ) -> dict[str, str]:
@@ -143,33 +151,45 @@ def assign(
     # narratives would chain from one topic to the next.
     anchor = [*index.anchors, *([False] * len(claims))]
     order = sorted(range(len(claims)), key=lambda i: claim_order(claims[i]))
-    rank = {n_old + i: r for r, i in enumerate(order)}
     assigned: dict[str, str] = {}
-    for i in order:
-        me = n_old + i
-        best_other, best_own = (config.threshold, None), (config.context, None)
-        for j in shortlists[i]:
-            j = int(j)
-            if j == me or (j >= n_old and rank[j] > rank[me]) or narrative_of[j] is None:
-                continue  # only claims placed before this one
-            score = scores.get((me, j), 0.0)
-            if doc_of[j] != doc_of[me]:
-                if anchor[j] and score >= best_other[0]:
-                    best_other = (score, j)
-            elif score >= best_own[0]:
-                best_own = (score, j)
-        # Background sentences in the outlet's voice ("About 50,000 militants operate in Idlib") may join a
-        # narrative but never carry it to other documents: only statements (attributed, or the outlet's own
-        # predictions and accusations) do.
-        statement = claims[i].attributed or claims[i].modality in ("prediction", "accusation")
-        if best_other[1] is not None:
-            narrative, anchor[me] = narrative_of[best_other[1]], statement
-        elif best_own[1] is not None:
-            narrative = narrative_of[best_own[1]]
-        else:
-            narrative, anchor[me] = narrative_id(claims[i].claim_id), statement
-        narrative_of[me] = narrative
-        assigned[claims[i].claim_id] = narrative
+    # A document's claims are placed together: first those that repeat a claim of another document, then the
+    # rest, each joining the closest claim of its own document wherever it stands in the text. A lead that
+    # brings a new detail ("two trucks loaded with cylinders…") joins the narrative its article repeats further
+    # down.
+    for _, group in itertools.groupby(order, key=lambda i: claims[i].doc_id):
+        members = list(group)
+        pending = []
+        for i in members:
+            me = n_old + i
+            best = (config.threshold, None)
+            for j in shortlists[i]:
+                j = int(j)
+                if narrative_of[j] is None or doc_of[j] == doc_of[me] or not anchor[j]:
+                    continue  # only claims of other documents placed before this one
+                score = scores.get((me, j), 0.0)
+                if score >= best[0]:
+                    best = (score, j)
+            if best[1] is None:
+                pending.append(i)
+                continue
+            narrative_of[me] = narrative_of[best[1]]
+            anchor[me] = _statement(claims[i])
+        for i in pending:
+            me = n_old + i
+            best = (config.context, None)
+            for j in shortlists[i]:
+                j = int(j)
+                if j == me or narrative_of[j] is None or doc_of[j] != doc_of[me]:
+                    continue
+                score = scores.get((me, j), 0.0)
+                if score >= best[0]:
+                    best = (score, j)
+            if best[1] is not None:
+                narrative_of[me] = narrative_of[best[1]]
+            else:
+                narrative_of[me], anchor[me] = narrative_id(claims[i].claim_id), _statement(claims[i])
+        for i in members:
+            assigned[claims[i].claim_id] = narrative_of[n_old + i]  # type: ignore[assignment]
     index.extend(
         [c.claim_id for c in claims],
         [c.text for c in claims],
