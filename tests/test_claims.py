@@ -293,3 +293,24 @@ def test_narratives_are_matched_against_a_catalogue_of_known_claims(seeds_db, tm
     assert {m["entry_id"] for m in matches if m["narrative_id"] == staged} == {"staged"}
     both = run_cli("match", "--catalog", catalog, "--db", db, "--queries", catalog)
     assert both.returncode == 2 and "either --queries" in both.stderr
+
+
+def test_shortlists_merged_from_blocks_equal_the_whole_corpus_shortlists_even_with_duplicate_claims():
+    from newstrace.link.narratives import _shortlists, top_neighbours
+
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(60, 8)).astype(np.float32)
+    vectors[10:20] = vectors[5]  # duplicate claims: exact ties
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    whole = _shortlists(vectors, vectors, 6, 0.1)
+    # As the Spark engine does: blocks of 16 claims, each block's best 6 per claim, merged by (sim, rank).
+    merged = []
+    for row in np.round(vectors.astype(np.float64) @ vectors.T.astype(np.float64), 9):
+        found = [
+            (-row[j], j)
+            for start in range(0, 60, 16)
+            for j in top_neighbours(row[start : start + 16], 6, 0.1, np.arange(start, min(start + 16, 60)))
+        ]
+        merged.append(np.array([j for _, j in sorted(found)[:6]]))
+    assert all(np.array_equal(a, b) for a, b in zip(whole, merged, strict=True))
+    assert list(whole[5][:6]) == [5, 10, 11, 12, 13, 14]  # ties to the claim that comes first

@@ -13,6 +13,7 @@ import pytest
 
 from newstrace.embed import (
     EMBEDDERS,
+    Embedder,
     EmbedderError,
     clear_cache,
     default_folder,
@@ -136,3 +137,19 @@ def test_runtime_needs_no_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_each_distinct_text_is_encoded_once_and_repeats_get_its_row():
+    seen: list[list[str]] = []
+
+    class Counting(Embedder):
+        name, dim = "counting", 2
+
+        def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+            seen.append(list(texts))
+            return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    vectors = Counting().encode(["a claim", "another claim", "a claim", ""])
+    assert seen == [["a claim", "another claim", ""]]
+    assert np.array_equal(vectors[0], vectors[2]) and not np.array_equal(vectors[0], vectors[1])
+    assert not vectors[3].any()

@@ -1,5 +1,5 @@
-"""The Spark engine writes the local engine's tables: same rows (order aside) on the demo corpus (ingest,
-annotate, link) and on FA-KES (ingest and reuse; annotating FA-KES takes too long for a test).
+"""The Spark engine writes the local engine's tables: same rows (order aside) on the demo corpus and on
+FA-KES, through ingest, annotate and link.
 
 Columns that name a run or a time (``run_id``, ``ingested_at``, ``logged_at``, ``completed_at``,
 ``annotated_at``) and the ``runs`` table differ by nature and are left out; every other value must be equal,
@@ -175,25 +175,28 @@ def test_files_behind_a_uri_read_like_local_files(spark, demo_local, tmp_path):
 @pytest.fixture(scope="module")
 def fakes_local(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import newstrace
-    from newstrace.link.reuse import link_reuse
+    from newstrace.link.pipeline import link
 
     fakes = shared_path("fakes", "FA-KES-Dataset.csv")
     db = tmp_path_factory.mktemp("fakes-local") / "store.duckdb"
     newstrace.ingest([fakes], db, mapping=FAKES_MAP)
-    link_reuse(db)
+    newstrace.annotate(db)
+    link(db)
     return db
 
 
-def test_fakes_ingest_and_reuse_equal_the_local_engines(spark, fakes_local, tmp_path):
+def test_fakes_tables_equal_the_local_engines(spark, fakes_local, tmp_path):
     from newstrace.engines.parquet_store import load_store
-    from newstrace.engines.spark import spark_ingest, spark_link
+    from newstrace.engines.spark import spark_annotate, spark_ingest, spark_link
 
     root = tmp_path / "parquet"
     report = spark_ingest([shared_path("fakes", "FA-KES-Dataset.csv")], root, spark=spark, mapping=FAKES_MAP)
     assert report.counts["stored"] == 789 and report.counts["duplicates"] == 15
+    spark_annotate(root, spark=spark)
     spark_link(root, spark=spark)
     counts = assert_same_tables(fakes_local, load_store(root, tmp_path / "store.duckdb"))
     assert counts["documents"] == 789 and counts["occurrences"] == 804 and counts["reuse"] > 4000
+    assert counts["attributions"] > 5000 and counts["claims"] > 5000 and counts["narratives"] > 1000
 
 
 def test_parquet_rows_ingest_as_csv_rows(spark, tmp_path):
@@ -264,3 +267,34 @@ def test_run_with_the_spark_engine_gives_the_local_engines_tables(demo_local, tm
         assert table_rows(demo_local, table) == table_rows(out / "newstrace.duckdb", table), table
     bad = run_cli("run", EXAMPLES / "corpus", "--out", tmp_path / "x", "--engine", "mainframe")
     assert bad.returncode == 2 and "--engine must be local or spark" in bad.stderr
+
+
+def test_each_stage_takes_engine_spark_on_a_duckdb_store(demo_local, tmp_path):
+    db = tmp_path / "corpus.duckdb"
+    for stage in (
+        ["ingest", EXAMPLES / "corpus"],
+        ["annotate", "--aliases", *ALIASES, "--places", *PLACES],
+        ["link"],
+    ):
+        result = run_cli(*stage, "--db", db, "--engine", "spark", "-q", timeout=900)
+        assert result.returncode == 0, f"{stage[0]}: {result.stderr[-3000:]}"
+    assert (tmp_path / "corpus.parquet" / "documents").is_dir()
+    counts = assert_same_tables(demo_local, db)
+    assert counts["documents"] == 31 and counts["claims"] > 0
+    # A Spark ingest starts a store: it refuses one that holds documents and leaves it as it was.
+    before = table_rows(db, "documents")
+    again = run_cli("ingest", EXAMPLES / "corpus", "--db", db, "--engine", "spark", "-q", timeout=900)
+    assert again.returncode == 2 and "already holds 31 documents" in again.stderr
+    assert table_rows(db, "documents") == before
+
+
+def test_link_on_spark_continues_a_store_the_local_engine_filled(demo_local, tmp_path):
+    # The local store goes to Parquet and back (fingerprints included), and Spark's link equals the local one.
+    db = tmp_path / "mixed.duckdb"
+    shutil.copy(demo_local, db)
+    with duckdb.connect(str(db)) as con:
+        for table in ("reuse", "reuse_index", "claims", "claim_vectors", "claimed", "narratives"):
+            con.execute(f"DELETE FROM {table}")
+    result = run_cli("link", "--db", db, "--engine", "spark", "-q", timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_same_tables(demo_local, db)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,11 +42,48 @@ err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
 DbOption = Annotated[Path, typer.Option("--db", help="The store (a DuckDB file).", show_default=True)]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="local (default), or spark: the same stage on PySpark in local mode, working on a Parquet copy "
+        "of the store beside --db (see `newstrace spark` for cluster settings).",
+    ),
+]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[bold red]newstrace: error:[/] {message}", soft_wrap=True)
     return typer.Exit(code)
+
+
+def _check_engine(engine: str) -> bool:
+    """True for the Spark engine; an unknown engine is a usage error."""
+    if engine not in ("local", "spark"):
+        raise _fail(f"--engine must be local or spark, not {engine!r}")
+    return engine == "spark"
+
+
+def _on_spark(
+    db: Path, stage: Callable[[Any, str, Any], Any], *, fresh: bool = False, quiet: bool = False
+) -> None:
+    """Run one stage on the Spark engine for the DuckDB store ``db`` (see ``spark_on_store``)."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None:
+        raise _fail("the Spark engine needs PySpark: pip install 'newstrace[spark]' (and Java 17 or later)")
+    from newstrace.engines.spark import parquet_beside, spark_on_store, start_spark
+
+    def on_event(kind: str, payload: Any) -> None:
+        if not quiet and kind != "done":
+            err.print(f"[dim]spark[/] {kind}" + (f": {payload}" if payload is not None else ""))
+
+    spark = start_spark()
+    try:
+        report = spark_on_store(db, lambda root: stage(spark, root, on_event), fresh=fresh)
+    except (MappingError, RulesError, StoreError) as exc:
+        raise _fail(str(exc)) from exc
+    err.print(f"{report.summary()} · {db} (Parquet: {parquet_beside(db)})", soft_wrap=True)
 
 
 def _version(value: bool) -> None:
@@ -181,6 +218,7 @@ def ingest_command(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also print every file and warning.")
     ] = False,
+    engine: EngineOption = "local",
 ) -> None:
     """Read articles into the store: cleaned, deduplicated, resumable.
 
@@ -197,21 +235,36 @@ def ingest_command(
     """
     if date_order.upper() not in ("MDY", "DMY", "YMD"):
         raise _fail(f"--date-order must be MDY, DMY or YMD, not '{date_order}'")
+    reading: dict[str, Any] = {
+        "format": format,
+        "mapping": ",".join(map) if map else None,
+        "boilerplate": boilerplate,
+        "date_order": date_order.upper(),
+        "max_bytes": max_bytes,
+        "delimiter": delimiter,
+        "command": "newstrace " + " ".join(sys.argv[1:]),
+    }
+    if _check_engine(engine):
+        from newstrace.engines.spark import spark_ingest
+
+        _on_spark(
+            db,
+            lambda spark, root, on_event: spark_ingest(
+                [str(p) for p in paths], root, spark=spark, on_event=on_event, **reading
+            ),
+            fresh=True,
+            quiet=quiet,
+        )
+        return
     try:
         with _IngestProgress(quiet, verbose) as progress:
             report = ingest(
                 paths,
                 db,
-                format=format,
-                mapping=",".join(map) if map else None,
-                boilerplate=boilerplate,
-                date_order=date_order.upper(),
-                max_bytes=max_bytes,
-                delimiter=delimiter,
+                **reading,
                 jobs=jobs,
                 force=force,
                 on_event=progress,
-                command="newstrace " + " ".join(sys.argv[1:]),
             )
     except (MappingError, RulesError, StoreError) as exc:
         raise _fail(str(exc)) from exc
@@ -265,6 +318,7 @@ def annotate_command(
         typer.Option("--jobs", "-j", help="Worker processes (default: cores, for 300+ documents)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    engine: EngineOption = "local",
 ) -> None:
     """Find sentences, entities (with canonical actors), places (with coordinates), dates and attributions.
 
@@ -284,6 +338,30 @@ def annotate_command(
     from newstrace.nlp.pipeline import ModelError
     from newstrace.nlp.runner import annotate, annotate_files
 
+    if _check_engine(engine):
+        if files:
+            raise _fail("--engine spark annotates a store; FILES are annotated by the local engine")
+        if labels:
+            raise _fail("--labels is not supported by the Spark engine yet; use the local engine")
+        from newstrace.engines.spark import spark_annotate
+
+        try:
+            _on_spark(
+                db,
+                lambda spark, root, on_event: spark_annotate(
+                    root,
+                    spark=spark,
+                    model=model,
+                    aliases=aliases or (),
+                    places=places or (),
+                    attributions=attributions,
+                    on_event=on_event,
+                ),
+                quiet=quiet,
+            )
+        except (AliasError, GazetteerError, ModelError) as exc:
+            raise _fail(str(exc)) from exc
+        return
     try:
         if files:
             _print_records(
@@ -428,6 +506,7 @@ def link_command(
     min_shared: MinSharedOption = 2,
     embedder: EmbedderOption = "minilm",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    engine: EngineOption = "local",
 ) -> None:
     """Link documents: reused passages (`reuse`), claims (`claims`) and narratives (`narratives`).
 
@@ -445,6 +524,20 @@ def link_command(
     from newstrace.link.pipeline import link
 
     config = _reuse_config(min_words, max_df, min_shared)
+    if _check_engine(engine):
+        from newstrace.engines.spark import spark_link
+
+        try:
+            _on_spark(
+                db,
+                lambda spark, root, on_event: spark_link(
+                    root, spark=spark, reuse=config, embedder=embedder, on_event=on_event
+                ),
+                quiet=quiet,
+            )
+        except EmbedderError as exc:
+            raise _fail(str(exc)) from exc
+        return
     progress = Progress(
         SpinnerColumn(),
         TextColumn("[bold]link[/] {task.description}"),
@@ -558,9 +651,7 @@ def run_command(
 
         newstrace run articles/ --out traced/ && xdg-open traced/report.html
     """
-    if engine not in ("local", "spark"):
-        raise _fail(f"--engine must be local or spark, not {engine!r}")
-    if engine == "spark":
+    if _check_engine(engine):
         _run_on_spark(paths, out_dir, format, map, aliases, places, attributions, embedder)
         return
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -107,7 +107,12 @@ class Embedder:
         texts = [t if isinstance(t, str) else "" for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = np.asarray(self._encode(texts, batch_size or self.batch_size), dtype=np.float32)
+        # Syndicated and recycled claims repeat word for word: each distinct text is encoded once.
+        position: dict[str, int] = {}
+        rows = [position.setdefault(t, len(position)) for t in texts]
+        distinct = list(position)
+        unique = np.asarray(self._encode(distinct, batch_size or self.batch_size), dtype=np.float32)
+        vectors = unique[rows]
         vectors[[not t.strip() for t in texts]] = 0.0  # no text, no direction (not the [CLS] [SEP] vector)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         np.divide(vectors, norms, out=vectors, where=norms > 0)

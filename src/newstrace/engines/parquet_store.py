@@ -83,11 +83,16 @@ def table_path(root: str | Path, table: str) -> str:
     return f"{str(root).rstrip('/')}/{table}"
 
 
-def _unsigned_sql(column: str, is_list: bool) -> str:
-    """SQL turning a signed fingerprint column back into UBIGINT (two's complement: a negative BIGINT is
-    the UBIGINT 2**64 above it)."""
+def _fingerprint_sql(column: str, is_list: bool, to_signed: bool = False) -> str:
+    """SQL turning a fingerprint column between Spark's BIGINT and DuckDB's UBIGINT with the same 64 bits
+    (two's complement: a negative BIGINT is the UBIGINT 2**64 above it); to UBIGINT unless ``to_signed``."""
 
     def convert(x: str) -> str:
+        if to_signed:
+            return (
+                f"CAST(CASE WHEN {x} >= 9223372036854775808 THEN {x}::HUGEINT - 18446744073709551616 "
+                f"ELSE {x} END AS BIGINT)"
+            )
         return f"CAST(CASE WHEN {x} < 0 THEN {x}::HUGEINT + 18446744073709551616 ELSE {x} END AS UBIGINT)"
 
     if is_list:
@@ -109,7 +114,7 @@ def _select_list(table: TableSchema, source: str, con: duckdb.DuckDBPyConnection
     for column in table.columns:
         kind = kinds[column]
         if column in table.unsigned and kind.startswith("BIGINT"):
-            parts.append(_unsigned_sql(column, kind.endswith("[]")))
+            parts.append(_fingerprint_sql(column, kind.endswith("[]")))
         else:
             parts.append(f'"{column}"')
     return ", ".join(parts)
@@ -159,6 +164,36 @@ def load_store(parquet: str | Path, db: str | Path, *, replace: bool = False) ->
             con.rollback()
             raise
     return target
+
+
+def dump_store(db: str | Path, parquet: str | Path) -> Path:
+    """Write every table of the DuckDB store ``db`` as a Parquet store folder ``parquet`` (replaced if it
+    exists): the inverse of :func:`load_store`, so that the Spark engine can work on a local store."""
+    import shutil
+
+    source = Path(db)
+    if not source.is_file():
+        raise StoreError(f"{source}: no such store")
+    root = Path(parquet)
+    staging = root.with_name(root.name + ".writing")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    with Store(source, read_only=True) as store:
+        for name, table in store_tables().items():
+            if name == "meta":
+                continue
+            columns = ", ".join(
+                _fingerprint_sql(c, pa.types.is_list(table.arrow.field(c).type), to_signed=True)
+                if c in table.unsigned
+                else f'"{c}"'
+                for c in table.columns
+            )
+            (staging / name).mkdir()
+            target = str(staging / name / "part-00000.parquet").replace("'", "''")
+            store.con.execute(f"COPY (SELECT {columns} FROM \"{name}\") TO '{target}' (FORMAT PARQUET)")
+    shutil.rmtree(root, ignore_errors=True)
+    staging.rename(root)
+    return root
 
 
 def read_table(parquet: str | Path, table: str) -> pd.DataFrame:

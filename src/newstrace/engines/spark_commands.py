@@ -34,6 +34,14 @@ Conf = Annotated[list[str] | None, typer.Option("--conf", help="Any Spark settin
 Out = Annotated[
     str, typer.Option("--out", "-o", help="The Parquet store: a folder or an hdfs://, s3a:// URI.")
 ]
+Clustering = Annotated[
+    str,
+    typer.Option(
+        "--clustering",
+        help="Where claims are placed into narratives: blocked (groups of connected claims, on the "
+        "executors) or driver (all claims on the driver). Both give the local engine's narratives.",
+    ),
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -64,6 +72,12 @@ def _progress(quiet: bool) -> Callable[[str, Any], None]:
         err.print(f"[dim]spark[/] {kind}" + (f": {payload}" if payload is not None else ""))
 
     return on_event
+
+
+def _clustering(value: str) -> str:
+    if value not in ("blocked", "driver"):
+        raise _fail(f"--clustering must be blocked or driver, not {value!r}")
+    return value
 
 
 def _guarded(action: Callable[[], Any]) -> Any:
@@ -186,6 +200,7 @@ def register(app: typer.Typer) -> None:
         embedder: Annotated[
             str | None, typer.Option("--embedder", help="Claim embedder: minilm or static.")
         ] = None,
+        clustering: Clustering = "blocked",
         master: Master = None,
         driver_memory: DriverMemory = "4g",
         executor_memory: ExecutorMemory = None,
@@ -205,6 +220,7 @@ def register(app: typer.Typer) -> None:
                 reuse=ReuseConfig(min_words=min_words, max_df=max_df, min_shared=min_shared),
                 embedder=embedder or DEFAULT_LINK_EMBEDDER,
                 partitions=partitions,
+                clustering=_clustering(clustering),
                 on_event=_progress(quiet),
             )
         )
@@ -239,6 +255,7 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--duckdb/--no-duckdb", help="Also load newstrace.duckdb and write report.html."),
         ] = True,
+        clustering: Clustering = "blocked",
         master: Master = None,
         driver_memory: DriverMemory = "4g",
         executor_memory: ExecutorMemory = None,
@@ -269,6 +286,7 @@ def register(app: typer.Typer) -> None:
                 attributions=attributions,
                 embedder=embedder or DEFAULT_LINK_EMBEDDER,
                 duckdb=duckdb,
+                clustering=_clustering(clustering),
                 on_event=_progress(quiet),
             )
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 
 
 DEFAULT_LINK_EMBEDDER = "minilm"  # as newstrace.link.pipeline.link
+CLUSTERING = ("blocked", "driver")
+KNN_BLOCK = 2048  # claims per block of the nearest-neighbour products
 CLAIM_CHUNK = 500  # newstrace.link.narrate.link_claims(batch_size=500)
 REUSE_CHUNK = 2000  # newstrace.link.reuse.link_reuse(chunk_size=2000)
 
@@ -253,8 +256,7 @@ def narratives_on_driver(
     are extracted and embedded, over all claims in the local engine's order (:func:`claim_order`), in a
     store held in memory. Returns its ``claims``, ``claim_vectors`` and ``narratives`` tables, the
     narratives touched and the recurring ones."""
-    from newstrace.link.narrate import _index, _refresh
-    from newstrace.link.narratives import assign
+    from newstrace.link.narrate import place_claims
     from newstrace.model import Claim, ReusePair
     from newstrace.store import Store
 
@@ -270,18 +272,170 @@ def narratives_on_driver(
     )
     with Store(":memory:") as memory:
         memory.write_reuse(run_id, [ReusePair(**r) for r in reuse.to_pylist()], [])
-        index = _index(memory, vectors.shape[1])
-        n_old = len(index.claim_ids)
-        assigned = assign(records, vectors, index, config)
-        anchors = dict(zip(index.claim_ids[n_old:], index.anchors[n_old:], strict=True))
-        memory.write_claims(run_id, records, vectors, assigned, anchors, [], embedder)
-        touched = sorted(set(assigned.values()))
-        recurring = _refresh(memory, run_id, touched, config)
+        touched, recurring = place_claims(memory, run_id, records, vectors, [], embedder, config)
         tables = {
             name: memory.con.sql(f'SELECT * FROM "{name}"').to_arrow_table()
             for name in ("claims", "claim_vectors", "narratives")
         }
-    return tables, len(touched), recurring
+    return tables, touched, recurring
+
+
+def neighbours_stage(claims: DataFrame, config: NarrativeConfig, partitions: int) -> DataFrame:
+    """Step ``neighbours``: each claim's shortlist, as the local engine makes it (the ``candidates`` + 1 most
+    similar claims of the whole list with a cosine of at least ``shortlist``, ties to the lower rank), from
+    every pair of blocks of ``KNN_BLOCK`` claims compared on the executors. ``claims`` has ``rank`` (the
+    place in the local engine's list) and ``vector``. Returns ``rank``, ``neighbour``, ``place`` (from 1, in
+    shortlist order), checkpointed."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    k = config.candidates + 1
+    packed = (
+        claims.select(
+            F.floor(F.col("rank") / KNN_BLOCK).alias("block"), F.struct("rank", "vector").alias("m")
+        )
+        .groupBy("block")
+        .agg(F.collect_list("m").alias("members"))
+        .localCheckpoint()
+    )
+    schema = T.StructType(
+        [
+            T.StructField("rank", T.LongType()),
+            T.StructField("neighbour", T.LongType()),
+            T.StructField("sim", T.DoubleType()),
+        ]
+    )
+    found = (
+        packed.select(F.col("members").alias("queries"))
+        .crossJoin(packed.select(F.col("members").alias("pool")))
+        .repartition(partitions)
+        .mapInArrow(partial(tasks.knn_rows, schema=arrow_schema(schema), k=k, floor=config.shortlist), schema)
+    )
+    order = Window.partitionBy("rank").orderBy(F.col("sim").desc(), F.col("neighbour"))
+    shortlists = (
+        found.withColumn("place", F.row_number().over(order))
+        .filter(F.col("place") <= k)
+        .drop("sim")
+        .localCheckpoint()
+    )
+    return shortlists
+
+
+def components_stage(ranks: DataFrame, shortlists: DataFrame) -> DataFrame:
+    """Step ``groups``: the connected components of the shortlist graph, as ``rank`` and ``group`` (the
+    lowest rank in the component), by propagating the lowest label until nothing changes. A claim's
+    narrative depends only on the claims of its shortlist, so claims of different components cannot meet."""
+    from pyspark.sql import functions as F
+
+    edges = shortlists.filter(F.col("rank") != F.col("neighbour")).select(
+        F.col("rank").alias("a"), F.col("neighbour").alias("b")
+    )
+    edges = (
+        edges.union(edges.select(F.col("b").alias("a"), F.col("a").alias("b"))).distinct().localCheckpoint()
+    )
+    labels = ranks.select("rank", F.col("rank").alias("group")).localCheckpoint()
+    while True:
+        lowest = (
+            edges.join(labels.withColumnRenamed("rank", "b"), "b")
+            .groupBy("a")
+            .agg(F.min("group").alias("lowest"))
+            .withColumnRenamed("a", "rank")
+        )
+        updated = (
+            labels.join(lowest, "rank", "left")
+            .select("rank", F.least("group", F.coalesce("lowest", "group")).alias("group"))
+            .localCheckpoint()
+        )
+        changed = (
+            updated.join(labels.withColumnRenamed("group", "before"), "rank")
+            .filter(F.col("group") != F.col("before"))
+            .count()
+        )
+        labels = updated
+        if not changed:
+            return labels
+
+
+def narratives_blocked(
+    claims: DataFrame,
+    reuse: DataFrame,
+    run_id: str,
+    config: NarrativeConfig,
+    embedder: str,
+    partitions: int,
+    on_step: Callable[[str], None] | None = None,
+) -> tuple[dict[str, DataFrame], DataFrame]:
+    """Step ``narratives``, spread over the executors: what :func:`newstrace.link.narrate.link_claims` does
+    once claims are extracted and embedded, one group of connected claims at a time (see
+    :func:`components_stage`), with the corpus's TF-IDF statistics. Returns the ``claims``,
+    ``claim_vectors`` and ``narratives`` tables and the cached frame behind them (unpersist it when done)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from newstrace.model import Claim
+
+    numbered = ranked(claims.select("claim_id", *CLAIM_ORDER), list(CLAIM_ORDER), "rank")
+    # Checkpoints cut the lineage: the plans of the steps below (self-joins, a loop) would otherwise repeat
+    # every cached stage before them, and Spark prints each plan it caches.
+    listed = claims.join(numbered.select("claim_id", "rank"), "claim_id").localCheckpoint()
+    n_claims = listed.count()
+    numbered.unpersist()
+    step = on_step or (lambda name: None)
+    shortlists = neighbours_stage(listed, config, partitions)
+    step("neighbours")
+    groups = components_stage(listed.select("rank"), shortlists)
+    step("groups")
+    terms = listed.select("text").mapInArrow(
+        partial(tasks.term_rows, schema=arrow_schema(T.StructType([T.StructField("term", T.StringType())]))),
+        T.StructType([T.StructField("term", T.StringType())]),
+    )
+    df = {row["term"]: int(row["count"]) for row in terms.groupBy("term").count().collect()}
+
+    ordered = shortlists.groupBy("rank").agg(
+        F.transform(
+            F.sort_array(F.collect_list(F.struct("place", "neighbour"))), lambda x: x["neighbour"]
+        ).alias("shortlist")
+    )
+    names = [f.name for f in dataclasses.fields(Claim)]
+    members = listed.join(groups, "rank").join(ordered, "rank", "left")
+    grouped = members.groupBy("group").agg(
+        F.collect_list(
+            F.struct(*names, "vector", "rank", F.coalesce("shortlist", F.array()).alias("shortlist"))
+        ).alias("claims")
+    )
+    documents = members.select("doc_id", "group").distinct()
+    reuse_columns = [c for c in reuse.columns if c != "run_id"]
+    passages = (
+        reuse.join(documents.withColumnRenamed("doc_id", "doc_a"), "doc_a")
+        .join(documents.withColumnRenamed("doc_id", "doc_b").withColumnRenamed("group", "group_b"), "doc_b")
+        .filter(F.col("group") == F.col("group_b"))
+        .groupBy("group")
+        .agg(F.collect_list(F.struct(*reuse_columns)).alias("passages"))
+    )
+    tables = {name: spark_schema(store_tables()[name]) for name in ("claims", "claim_vectors", "narratives")}
+    schema = T.StructType([T.StructField(name, struct) for name, struct in tables.items()])
+    placed = (
+        grouped.join(passages, "group", "left")
+        .repartition(partitions, "group")
+        .mapInArrow(
+            partial(
+                tasks.narrative_rows,
+                schema=arrow_schema(schema),
+                config=config,
+                df=df,
+                n_claims=n_claims,
+                run_id=run_id,
+                embedder=embedder,
+            ),
+            schema,
+        )
+        .persist()
+    )
+    placed.count()
+    for frame in (listed, shortlists, groups):
+        frame.unpersist()
+    return {name: placed.filter(F.col(name).isNotNull()).select(f"{name}.*") for name in tables}, placed
 
 
 def _link_claims(
@@ -293,8 +447,10 @@ def _link_claims(
     model: Embedder,
     partitions: int,
     emit: Event,
+    clustering: str = "blocked",
 ) -> dict[str, int]:
-    """The claims half of ``link``: extracted and embedded on the executors, clustered on the driver."""
+    """The claims half of ``link``: extracted and embedded on the executors, then clustered in connected
+    groups on the executors (``blocked``) or all at once on the driver (``driver``)."""
     from pyspark.sql import functions as F
 
     inputs = claim_inputs_stage(store, documents)
@@ -312,19 +468,29 @@ def _link_claims(
         .join(claim_docs.withColumnRenamed("doc_id", "doc_b"), "doc_b")
         .drop("run_id")
     )
-    claims = listed.join(vectors, "claim_id").toArrow()
-    emit("narratives", claims.num_rows)
-    tables, touched, recurring = narratives_on_driver(
-        claims, reuse_between.toArrow(), run.run_id, config, model.name
-    )
+    emit("narratives", n_listed)
+    if clustering == "driver":
+        arrow = listed.join(vectors, "claim_id").toArrow()
+        found, touched, recurring = narratives_on_driver(
+            arrow, reuse_between.toArrow(), run.run_id, config, model.name
+        )
+        tables = {name: store.from_arrow(name, found[name]) for name in found}
+        placed = None
+    else:
+        tables, placed = narratives_blocked(
+            listed.join(vectors, "claim_id"), reuse_between, run.run_id, config, model.name, partitions
+        )
+        touched = tables["narratives"].count()
+        recurring = tables["narratives"].filter(F.col("recurring")).count()
     emit("narratives_done", touched)
-    n_claims = tables["claims"].num_rows
     for name in ("claims", "claim_vectors", "narratives"):
-        store.write(name, store.from_arrow(name, tables[name]))
+        store.write(name, tables[name])
+    n_claims = store.read("claims").count()
     store.write("claimed", claimed)
     run.finish({"records": extracted.count(), "stored": n_claims})
-    for frame in (extracted, listed, vectors):
-        frame.unpersist()
+    for frame in (extracted, listed, vectors, placed):
+        if frame is not None:
+            frame.unpersist()
     return {"claims": n_claims, "narratives": touched, "recurring": recurring}
 
 
@@ -336,16 +502,21 @@ def spark_link(
     narratives: NarrativeConfig | None = None,
     embedder: str = DEFAULT_LINK_EMBEDDER,
     partitions: int | None = None,
+    clustering: str = "blocked",
     on_event: Event | None = None,
 ) -> SparkReport:
     """Reuse, claims and narratives over every document of the Parquet store at ``out`` (the local ``link``
-    on a store linked for the first time); rewrites the link tables."""
+    on a store linked for the first time); rewrites the link tables. ``clustering`` places claims into
+    narratives in connected groups on the executors (``blocked``, the default) or on the driver
+    (``driver``); both give the local engine's narratives."""
     from pyspark.sql import functions as F
 
     from newstrace.embed import load_embedder
     from newstrace.link.narratives import NarrativeConfig
     from newstrace.link.reuse import ReuseConfig
 
+    if clustering not in CLUSTERING:
+        raise ValueError(f"clustering must be one of {', '.join(CLUSTERING)}, not {clustering!r}")
     emit: Event = on_event or (lambda kind, payload: None)
     started = time.perf_counter()
     spark = spark or start_spark()
@@ -387,7 +558,9 @@ def spark_link(
         counts.update({"claims": 0, "narratives": 0, "recurring": 0})
     else:
         counts.update(
-            _link_claims(store, documents, stored_reuse, claims_run, narrative_config, model, parts, emit)
+            _link_claims(
+                store, documents, stored_reuse, claims_run, narrative_config, model, parts, emit, clustering
+            )
         )
     for frame in (documents, index, pairs, numbered):
         frame.unpersist()

@@ -484,9 +484,8 @@ def claim_rows(batches: Batches, schema: pa.Schema, embedder: str) -> Batches:
 
 
 def embed_rows(batches: Batches, schema: pa.Schema, embedder: str) -> Batches:
-    """Claims (``claim_id``, ``text``, ``batch``), sorted by their place in the local engine's embedding order,
-    to their unit vectors. Each ``batch`` is encoded in one call, as one of the local engine's batches: the
-    int8 MiniLM quantises a batch's activations together, so its vectors depend on the batch."""
+    """Claims (``claim_id``, ``text``, ``batch``) to their unit vectors, one ``batch`` per encoder call. Both
+    embedders encode each text on its own, so a vector does not depend on its batch."""
     from newstrace.embed import load_embedder
 
     model = load_embedder(embedder)
@@ -506,3 +505,95 @@ def embed_rows(batches: Batches, schema: pa.Schema, embedder: str) -> Batches:
         texts.append(row["text"])
     if ids:
         yield pa.RecordBatch.from_pydict(encode(ids, texts), schema=schema)
+
+
+def knn_rows(batches: Batches, schema: pa.Schema, k: int, floor: float) -> Batches:
+    """Pairs of claim blocks (``queries`` and ``pool``, lists of ``rank`` and ``vector``) to each query's k
+    nearest pool claims with a cosine of at least ``floor``: rows of ``rank``, ``neighbour``, ``sim``. The
+    cosines and ties are those of :func:`newstrace.link.narratives.top_neighbours`, so that merging the
+    blocks' lists gives the local engine's shortlists."""
+    import numpy as np
+
+    from newstrace.link.narratives import top_neighbours
+
+    def block(members: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        members = sorted(members, key=lambda m: m["rank"])
+        ranks = np.array([m["rank"] for m in members], dtype=np.int64)
+        return ranks, np.array([m["vector"] for m in members], dtype=np.float64)
+
+    def neighbours() -> Iterator[dict[str, Any]]:
+        for row in rows_of(batches):
+            query_ranks, queries = block(row["queries"])
+            pool_ranks, pool = block(row["pool"])
+            sims = np.round(queries @ pool.T, 9)
+            for rank, line in zip(query_ranks.tolist(), sims, strict=True):
+                for position in top_neighbours(line, k, floor):
+                    yield {"rank": rank, "neighbour": int(pool_ranks[position]), "sim": float(line[position])}
+
+    yield from emit(neighbours(), schema, size=4096)
+
+
+def term_rows(batches: Batches, schema: pa.Schema) -> Batches:
+    """Claim texts to their distinct TF-IDF terms (:func:`newstrace.link.lexical.stems`), one row each."""
+    from newstrace.link.lexical import stems
+
+    yield from emit(({"term": term} for row in rows_of(batches) for term in set(stems(row["text"]))), schema)
+
+
+def narrative_rows(
+    batches: Batches,
+    schema: pa.Schema,
+    config: Any,
+    df: dict[str, int],
+    n_claims: int,
+    run_id: str,
+    embedder: str,
+) -> Batches:
+    """Groups of connected claims (``claims``: each with its vector and shortlist of neighbour ranks;
+    ``passages``: the reuse rows between their documents) to the ``claims``, ``claim_vectors`` and
+    ``narratives`` rows the local engine stores for them (:func:`newstrace.link.narrate.place_claims`, with
+    the corpus's TF-IDF statistics). Every group of a task is placed in one call: no shortlist leaves its
+    group, so the groups cannot meet."""
+    import numpy as np
+
+    from newstrace.link.lexical import TfIdf
+    from newstrace.link.narrate import place_claims
+    from newstrace.model import Claim, ReusePair
+    from newstrace.store import Store
+
+    names = [f.name for f in fields(Claim)]
+    members: list[dict[str, Any]] = []
+    passages: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows_of(batches):
+        members.extend(row["claims"])
+        for passage in row["passages"] or ():
+            passages[tuple(passage.values())] = passage
+    if not members:
+        return
+    members.sort(key=lambda m: m["rank"])
+    position = {m["rank"]: i for i, m in enumerate(members)}
+    records = [
+        Claim(**{n: (tuple(m[n] or ()) if n in ("actors", "places") else m[n]) for n in names})
+        for m in members
+    ]
+    vectors = np.array([m["vector"] for m in members], dtype=np.float32)
+    shortlists = [np.array([position[r] for r in m["shortlist"]], dtype=np.int64) for m in members]
+    tables = {}
+    with Store(":memory:") as memory:
+        memory.write_reuse(run_id, [ReusePair(**p) for p in passages.values()], [])
+        place_claims(
+            memory,
+            run_id,
+            records,
+            vectors,
+            [],
+            embedder,
+            config,
+            shortlists=shortlists,
+            tfidf=TfIdf.from_counts(df, n_claims),
+        )
+        for name in ("claims", "claim_vectors", "narratives"):
+            tables[name] = memory.con.sql(f'SELECT * FROM "{name}"').fetchall()
+            columns = [c[0] for c in memory.con.sql(f'SELECT * FROM "{name}" LIMIT 0').description]
+            tables[name] = [dict(zip(columns, values, strict=True)) for values in tables[name]]
+    yield from emit(({name: row} for name, rows in tables.items() for row in rows), schema)

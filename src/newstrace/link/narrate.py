@@ -61,7 +61,8 @@ def _index(store: Any, dim: int) -> NarrativeIndex:
 
 
 def _reuse_check(store: Any, doc_ids: Sequence[str]) -> Callable[[Claim, Claim], bool]:
-    """``reused(earlier, later)``: a stored reuse passage covers half of the later claim and touches the earlier."""
+    """``reused(earlier, later)``: a stored reuse passage covers half of the later claim and touches the
+    earlier. Reads the passages between ``doc_ids`` once (one query for every narrative refreshed)."""
     rows = store.con.execute(
         """SELECT doc_a, a_start, a_end, doc_b, b_start, b_end FROM reuse
            WHERE doc_a IN (SELECT unnest(?::VARCHAR[])) AND doc_b IN (SELECT unnest(?::VARCHAR[]))""",
@@ -101,19 +102,46 @@ def link_claims(
         emit("claimed", min(batch_size, len(new_ids) - offset))
     report.documents, report.claims = len(documents), len(claims)
     vectors = embedder.encode([c.text for c in claims]) if claims else np.zeros((0, 1), dtype=np.float32)
-    index = _index(store, vectors.shape[1] if claims else 1)
-    n_old = len(index.claim_ids)
-    assigned = assign(claims, vectors, index, config)
-    anchors = dict(zip(index.claim_ids[n_old:], index.anchors[n_old:], strict=True))
-    store.write_claims(run_id, claims, vectors, assigned, anchors, documents, embedder.name)
-    touched = sorted(set(assigned.values()))
-    report.narratives_touched = len(touched)
-    report.recurring = _refresh(store, run_id, touched, config)
+    report.narratives_touched, report.recurring = place_claims(
+        store, run_id, claims, vectors, documents, embedder.name, config
+    )
     return report
 
 
-def _refresh(store: Any, run_id: str, narrative_ids: Sequence[str], config: NarrativeConfig) -> int:
-    """Recompute the chains and summary rows of the given narratives; returns how many recur."""
+def place_claims(
+    store: Any,
+    run_id: str,
+    claims: Sequence[Claim],
+    vectors: np.ndarray,
+    documents: Sequence[tuple[str, int]],
+    embedder: str,
+    config: NarrativeConfig,
+    *,
+    shortlists: Sequence[np.ndarray] | None = None,
+    tfidf: TfIdf | None = None,
+) -> tuple[int, int]:
+    """Put extracted, embedded claims into the store's narratives, store them, and refresh the narratives
+    they joined. ``documents`` lists (doc_id, number of claims) for the ``claimed`` table. Returns the
+    narratives touched and how many of them recur. The Spark engine runs this on its executors, one group
+    of connected claims at a time, with ``shortlists`` and the corpus's ``tfidf`` (see :func:`assign`)."""
+    index = _index(store, vectors.shape[1] if len(claims) else 1)
+    n_old = len(index.claim_ids)
+    assigned = assign(claims, vectors, index, config, shortlists=shortlists, tfidf=tfidf)
+    anchors = dict(zip(index.claim_ids[n_old:], index.anchors[n_old:], strict=True))
+    store.write_claims(run_id, claims, vectors, assigned, anchors, documents, embedder)
+    touched = sorted(set(assigned.values()))
+    return len(touched), _refresh(store, run_id, touched, config, tfidf)
+
+
+def _refresh(
+    store: Any,
+    run_id: str,
+    narrative_ids: Sequence[str],
+    config: NarrativeConfig,
+    tfidf: TfIdf | None = None,
+) -> int:
+    """Recompute the chains and summary rows of the given narratives; returns how many recur. The TF-IDF
+    statistics are those of every stored claim unless ``tfidf`` is given."""
     claims = store.claims_of(narrative_ids)
     ids, matrix = store.claim_vectors([c.claim_id for c in claims])
     vector_of = dict(zip(ids, matrix, strict=True))
@@ -126,7 +154,14 @@ def _refresh(store: Any, run_id: str, narrative_ids: Sequence[str], config: Narr
     )
     for claim in claims:
         members[narrative_of[claim.claim_id]].append(claim)
-    tfidf = TfIdf(text for (text,) in store.con.execute("SELECT text FROM claims").fetchall())
+    if tfidf is None:
+        tfidf = TfIdf(text for (text,) in store.con.execute("SELECT text FROM claims").fetchall())
+    recurring_docs = {
+        narrative_id: docs
+        for narrative_id in narrative_ids
+        if len(docs := {c.doc_id for c in members[narrative_id]}) > 1
+    }
+    reused = _reuse_check(store, sorted(set().union(*recurring_docs.values())))
     chain_rows: list[tuple[Any, ...]] = []
     narrative_rows: list[tuple[Any, ...]] = []
     recurring = 0
@@ -134,7 +169,6 @@ def _refresh(store: Any, run_id: str, narrative_ids: Sequence[str], config: Narr
         group = sorted(members[narrative_id], key=claim_order)
         vectors = np.stack([vector_of[c.claim_id] for c in group])
         doc_ids = sorted({c.doc_id for c in group})
-        reused = _reuse_check(store, doc_ids) if len(doc_ids) > 1 else lambda a, b: False
         entries = chain(group, vectors, reused, config, tfidf)
         by_id = {c.claim_id: c for c in group}
         for entry in entries:

@@ -87,27 +87,46 @@ def claim_order(claim: Claim) -> tuple[date, str, int]:
 
 
 def _shortlists(
-    vectors: np.ndarray, pool: np.ndarray, k: int, floor: float, block: int = 2048
+    vectors: np.ndarray, pool: np.ndarray, k: int, floor: float, block: int = 512
 ) -> list[np.ndarray]:
-    """For each row of ``vectors``, the indices into ``pool`` of its k most similar rows above ``floor``."""
+    """For each row of ``vectors``, the indices into ``pool`` of its k most similar rows with a cosine of at
+    least ``floor``, most similar first.
+
+    Cosines are computed in float64 and rounded to 9 decimals, and ties go to the lower pool index, so that
+    the lists do not depend on how the products were blocked: the Spark engine computes them block by block
+    and must find the same ones (duplicate claims give exact ties).
+    """
     found: list[np.ndarray] = []
+    pool64 = pool.astype(np.float64)
     for start in range(0, len(vectors), block):
-        sims = vectors[start : start + block] @ pool.T
-        top = min(k, pool.shape[0])
-        if top == 0:
-            found.extend(np.empty(0, dtype=np.int64) for _ in range(len(sims)))
-            continue
-        best = np.argpartition(-sims, top - 1, axis=1)[:, :top]
-        for row, columns in zip(sims, best, strict=True):
-            found.append(columns[row[columns] >= floor])
+        sims = np.round(vectors[start : start + block].astype(np.float64) @ pool64.T, 9)
+        for row in sims:
+            found.append(top_neighbours(row, k, floor))
     return found
 
 
+def top_neighbours(sims: np.ndarray, k: int, floor: float, ids: np.ndarray | None = None) -> np.ndarray:
+    """The positions (or ``ids``) of the k largest ``sims`` that reach ``floor``, largest first, ties to the
+    lower id (``ids`` defaults to the positions and must be increasing)."""
+    if k <= 0 or sims.size == 0:
+        return np.empty(0, dtype=np.int64)
+    top = min(k, sims.size)
+    kth = sims[np.argpartition(-sims, top - 1)[top - 1]]
+    chosen = np.flatnonzero(sims >= max(kth, floor))
+    chosen = chosen[np.lexsort((chosen, -sims[chosen]))][:top]
+    return chosen if ids is None else ids[chosen]
+
+
 def similarity(
-    pool: np.ndarray, texts: Sequence[str], pairs: Sequence[tuple[int, int]], config: NarrativeConfig
+    pool: np.ndarray,
+    texts: Sequence[str],
+    pairs: Sequence[tuple[int, int]],
+    config: NarrativeConfig,
+    tfidf: TfIdf | None = None,
 ) -> dict[tuple[int, int], float]:
-    """The mixed embedding and lexical similarity of the given pairs of pool positions."""
-    tfidf = TfIdf(texts)
+    """The mixed embedding and lexical similarity of the given pairs of pool positions; the TF-IDF statistics
+    come from ``texts`` unless ``tfidf`` is given."""
+    tfidf = tfidf or TfIdf(texts)
     cache: dict[int, dict[str, float]] = {}
 
     def lexical(i: int) -> dict[str, float]:
@@ -127,7 +146,13 @@ def _statement(claim: Claim) -> bool:
 
 
 def assign(
-    claims: Sequence[Claim], vectors: np.ndarray, index: NarrativeIndex, config: NarrativeConfig
+    claims: Sequence[Claim],
+    vectors: np.ndarray,
+    index: NarrativeIndex,
+    config: NarrativeConfig,
+    *,
+    shortlists: Sequence[np.ndarray] | None = None,
+    tfidf: TfIdf | None = None,
 ) -> dict[str, str]:
     """Put new claims into narratives, in time order; returns claim_id -> narrative_id.
 
@@ -136,14 +161,19 @@ def assign(
     narrative of the most similar earlier claim of its own document if it reaches ``context`` (a new detail
     in an article that repeats the narrative); otherwise it starts a narrative. Candidates are the nearest
     claims by embedding; :func:`similarity` scores them.
+
+    A caller that has the candidates already (the Spark engine, which finds them block by block over the
+    whole corpus) passes them as ``shortlists`` (pool positions: the index's claims, then these), with the
+    corpus's ``tfidf``.
     """
     n_old = len(index.claim_ids)
     pool = np.vstack([index.vectors, vectors.astype(np.float32)]) if len(claims) else index.vectors
-    shortlists = _shortlists(vectors, pool, config.candidates + 1, config.shortlist)
+    if shortlists is None:
+        shortlists = _shortlists(vectors, pool, config.candidates + 1, config.shortlist)
     pairs = sorted(
         {(n_old + i, int(j)) for i, found in enumerate(shortlists) for j in found if j != n_old + i}
     )
-    scores = similarity(pool, [*index.texts, *(c.text for c in claims)], pairs, config)
+    scores = similarity(pool, [*index.texts, *(c.text for c in claims)], pairs, config, tfidf)
     doc_of = index.doc_ids + [c.doc_id for c in claims]
     narrative_of: list[str | None] = [*index.narratives, *([None] * len(claims))]
     # Only a narrative's statements (its first claim and claims that repeat one from another document)
