@@ -314,3 +314,21 @@ def test_shortlists_merged_from_blocks_equal_the_whole_corpus_shortlists_even_wi
         merged.append(np.array([j for _, j in sorted(found)[:6]]))
     assert all(np.array_equal(a, b) for a, b in zip(whole, merged, strict=True))
     assert list(whole[5][:6]) == [5, 10, 11, 12, 13, 14]  # ties to the claim that comes first
+
+
+def test_chain_columns_are_stored_when_few_rows_have_new_terms():
+    # DuckDB guesses an untyped column's type from a sample of its rows: new terms on 1 row in 20,000 once
+    # failed to store ("NULL[]"), so the chain rows are typed.
+    from newstrace.link.narrate import _write_chains
+    from newstrace.store import Store
+
+    claims = [_claim(f"c{i}", f"d{i}", STAGED, 1) for i in range(20_000)]
+    vectors = _unit([[1, 0, 0]] * len(claims))
+    rows = [(c.claim_id, 0, "first", 1.0, None, [], False, 0) for c in claims]
+    rows[10_001] = ("c10001", 1, "new_detail", 0.4, "c0", ["eight", "tanks"], False, 0)
+    with Store(":memory:") as store:
+        narratives = {c.claim_id: "n1" for c in claims}
+        store.write_claims("run", claims, vectors, narratives, dict.fromkeys(narratives, True), [], "minilm")
+        _write_chains(store, rows, [])
+        stored = store.sql("SELECT new_terms FROM claims WHERE claim_id = 'c10001'").values[0][0]
+    assert list(stored) == ["eight", "tanks"]

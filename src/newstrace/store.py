@@ -688,14 +688,16 @@ class Store:
     def _append(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        columns = [
-            name
-            for (name,) in self.con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-                [table],
-            ).fetchall()
-        ]
-        frame = pd.DataFrame.from_records(rows, columns=columns)
+        # Typed from the table itself: guessed from a sample of rows, a column whose sampled values are all
+        # None or empty lists gets no usable type, and the rest of the batch fails to convert.
+        schema = self.con.sql(f'SELECT * FROM "{table}" LIMIT 0').to_arrow_table().schema
+        frame = pa.Table.from_arrays(
+            [
+                pa.array(column, type=field.type)
+                for column, field in zip(zip(*rows, strict=True), schema, strict=True)
+            ],
+            schema=schema,
+        )
         self.con.register("append_batch", frame)
         try:
             self.con.execute(f"INSERT INTO {table} SELECT * FROM append_batch")

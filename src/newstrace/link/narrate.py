@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from newstrace.link.claims import extract_claims
 from newstrace.link.lexical import TfIdf
@@ -218,6 +218,20 @@ def _refresh(
     return recurring
 
 
+_CHAIN_SCHEMA = pa.schema(
+    [
+        ("claim_id", pa.string()),
+        ("chain_position", pa.int32()),
+        ("chain_role", pa.string()),
+        ("similarity", pa.float64()),
+        ("repeats", pa.string()),
+        ("new_terms", pa.list_(pa.string())),
+        ("attribution_dropped", pa.bool_()),
+        ("earlier_predictions", pa.int32()),
+    ]
+)
+
+
 def _write_chains(
     store: Any, chain_rows: list[tuple[Any, ...]], narrative_rows: list[tuple[Any, ...]]
 ) -> None:
@@ -225,18 +239,9 @@ def _write_chains(
     con.begin()
     try:
         if chain_rows:
-            frame = pd.DataFrame.from_records(
-                chain_rows,
-                columns=[
-                    "claim_id",
-                    "chain_position",
-                    "chain_role",
-                    "similarity",
-                    "repeats",
-                    "new_terms",
-                    "attribution_dropped",
-                    "earlier_predictions",
-                ],
+            # Typed columns: a column whose values are all None or all empty lists has no type DuckDB can cast.
+            frame = pa.Table.from_pylist(
+                [dict(zip(_CHAIN_SCHEMA.names, row, strict=True)) for row in chain_rows], schema=_CHAIN_SCHEMA
             )
             con.register("chain_batch", frame)
             try:
