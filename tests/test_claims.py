@@ -332,3 +332,19 @@ def test_chain_columns_are_stored_when_few_rows_have_new_terms():
         _write_chains(store, rows, [])
         stored = store.sql("SELECT new_terms FROM claims WHERE claim_id = 'c10001'").values[0][0]
     assert list(stored) == ["eight", "tanks"]
+
+
+def test_a_narrative_is_labelled_by_its_most_central_full_statement_not_a_fragment():
+    from newstrace.link.narrate import place_claims
+    from newstrace.store import Store
+
+    claims = [
+        _claim("frag", "d1", "a chemical attack in Kessarin", 1),
+        _claim("c2", "d2", STAGED, 2),
+        _claim("c3", "d3", STAGED + " again next week", 3),
+    ]
+    vectors = _unit([[1, 0, 0], [1, 0.3, 0], [1, -0.25, 0]])  # the fragment sits at the centre
+    with Store(":memory:") as store:
+        place_claims(store, "run", claims, vectors, [], "minilm", NarrativeConfig())
+        rows = store.sql("SELECT label_claim, n_claims FROM narratives").values.tolist()
+    assert len(rows) == 1 and rows[0][0] in ("c2", "c3") and rows[0][1] == 3

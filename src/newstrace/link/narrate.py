@@ -17,6 +17,7 @@ from newstrace.link.narratives import NarrativeConfig, NarrativeIndex, assign, c
 from newstrace.model import Claim
 
 Event = Callable[[str, Any], None]
+LABEL_MIN_WORDS = 8  # shortest claim preferred as a narrative's label
 
 
 class Embedder:
@@ -186,7 +187,12 @@ def _refresh(
             )
         centroid = vectors.mean(axis=0)
         unit = centroid / max(float(np.linalg.norm(centroid)), 1e-9)
-        central = group[int(np.argmax(vectors @ unit))]
+        # The label is the most central claim that reads as a statement: a fragment an attribution cut short
+        # ("the chemical attack on Syria's") says little on its own.
+        readable = [i for i, c in enumerate(group) if len(c.text.split()) >= LABEL_MIN_WORDS] or list(
+            range(len(group))
+        )
+        central = group[readable[int(np.argmax(vectors[readable] @ unit))]]
         dated = [c.published for c in group if c.published]
         outlets = Counter(c.outlet for c in group if c.outlet)
         actors = Counter(a for c in group for a in c.actors)
