@@ -2,7 +2,7 @@
 does over a store linked for the first time.
 
     documents → reuse_index → postings → candidate pairs → reuse
-    annotations → claim inputs → extracted claims → embedding batches → vectors → narratives (driver)
+    annotations → claim inputs → extracted → claim order → vectors → neighbours → groups → narratives
 """
 
 from __future__ import annotations
@@ -162,15 +162,14 @@ def align_stage(pairs: DataFrame, documents: DataFrame, config: ReuseConfig, par
 
 
 def claims_schema() -> StructType:
-    """``extracted``: a document's claims, each with the length its embedder sorts it by; one row per
-    document."""
+    """``extracted``: a document's claims; one row per document."""
     from pyspark.sql import types as T
 
     from newstrace.model import Claim
 
     claims = spark_schema(store_tables()["claims"])
     names = [f.name for f in dataclasses.fields(Claim)]
-    claim = T.StructType([claims[n] for n in names] + [T.StructField("length", T.IntegerType())])
+    claim = T.StructType([claims[n] for n in names])
     return T.StructType(
         [
             claims["doc_id"],
@@ -196,10 +195,10 @@ def claim_inputs_stage(store: ParquetStore, documents: DataFrame) -> DataFrame:
     return frame
 
 
-def extract_claims_stage(inputs: DataFrame, embedder: str, partitions: int) -> DataFrame:
+def extract_claims_stage(inputs: DataFrame, partitions: int) -> DataFrame:
     """Step ``extracted``: the claims of each document."""
     return inputs.repartition(partitions, "doc_id").mapInArrow(
-        partial(tasks.claim_rows, schema=arrow_schema(claims_schema()), embedder=embedder), claims_schema()
+        partial(tasks.claim_rows, schema=arrow_schema(claims_schema())), claims_schema()
     )
 
 
@@ -222,30 +221,22 @@ def claim_order(claims: DataFrame, claimed: DataFrame, documents: DataFrame) -> 
 CLAIM_ORDER = ("chunk", "position", "doc_id", "start", "end")
 
 
-def embed_stage(claims: DataFrame, embedder: str, batch_size: int, partitions: int) -> DataFrame:
-    """Steps ``embedding batches`` and ``vectors``: the claims in the batches the local engine encodes them
-    in (sorted by the embedder's length, longest first, then by their place in the list; ``batch_size`` at a
-    time), each batch encoded in one call. Returns ``claim_id`` and ``vector``, cached (unpersist them when
-    done)."""
-    from pyspark.sql import functions as F
+def embed_stage(claims: DataFrame, embedder: str, partitions: int) -> DataFrame:
+    """Step ``vectors``: each claim's unit vector, ``claim_id`` and ``vector``, cached (unpersist it when
+    done). Both embedders encode each text on its own, so a vector does not depend on which task, or which
+    other claims, it is encoded with."""
     from pyspark.sql import types as T
 
-    ranks = ranked(
-        claims.select("claim_id", "length", *CLAIM_ORDER), [F.col("length").desc(), *CLAIM_ORDER], "rank"
-    )
     schema = T.StructType(
         [T.StructField("claim_id", T.StringType()), T.StructField("vector", T.ArrayType(T.FloatType()))]
     )
     vectors = (
-        ranks.select("claim_id", "rank", F.floor(F.col("rank") / batch_size).alias("batch"))
-        .join(claims.select("claim_id", "text"), "claim_id")
-        .repartition(partitions, "batch")
-        .sortWithinPartitions("rank")
+        claims.select("claim_id", "text")
+        .repartition(partitions)
         .mapInArrow(partial(tasks.embed_rows, schema=arrow_schema(schema), embedder=embedder), schema)
         .persist()
     )
     vectors.count()
-    ranks.unpersist()
     return vectors
 
 
@@ -454,13 +445,13 @@ def _link_claims(
     from pyspark.sql import functions as F
 
     inputs = claim_inputs_stage(store, documents)
-    extracted = extract_claims_stage(inputs, model.name, partitions).persist()
+    extracted = extract_claims_stage(inputs, partitions).persist()
     claimed = extracted.select(
         "doc_id", "n_claims", F.lit(model.name).alias("embedder"), F.lit(run.run_id).alias("run_id")
     )
     listed = claim_order(extracted.select(F.explode("claims").alias("c")).select("c.*"), extracted, documents)
     n_listed = listed.count()
-    vectors = embed_stage(listed, model.name, model.batch_size, partitions_for(store.spark, n_listed, 2000))
+    vectors = embed_stage(listed, model.name, partitions_for(store.spark, n_listed, 2000))
     claim_docs = listed.select("doc_id").distinct()
     # Chains only look at passages between documents with claims.
     reuse_between = (

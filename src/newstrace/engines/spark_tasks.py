@@ -452,59 +452,34 @@ def _annotations(row: dict[str, Any]) -> Any:
     return found
 
 
-def embedding_lengths(model: Any, texts: list[str]) -> list[int]:
-    """The lengths an embedder sorts its batches by (its tokens, for the ONNX MiniLM); 0 for an embedder
-    that encodes each text on its own, whose batches do not matter."""
-    tokenizer = getattr(model, "tokenizer", None)
-    if tokenizer is None or not texts:
-        return [0] * len(texts)
-    return [len(encoding.ids) for encoding in tokenizer.encode_batch(texts)]
-
-
-def claim_rows(batches: Batches, schema: pa.Schema, embedder: str) -> Batches:
+def claim_rows(batches: Batches, schema: pa.Schema) -> Batches:
     """Annotated documents to their claims (:func:`newstrace.link.claims.extract_claims`), one row per
-    document, each claim with the length its embedder sorts it by (see :func:`embed_rows`)."""
-    from newstrace.embed import load_embedder
+    document."""
     from newstrace.link.claims import ClaimInput, extract_claims
 
-    model = load_embedder(embedder)
     for batch in batches:
         rows = []
         for row in batch.to_pylist():
             found = extract_claims(
                 ClaimInput(row["doc_id"], row["text"], row["published"], row["outlet"], _annotations(row))
             )
-            lengths = embedding_lengths(model, [c.text for c in found])
-            claims = [
-                {**_struct(claim, [f.name for f in fields(claim)]), "length": length}
-                for claim, length in zip(found, lengths, strict=True)
-            ]
+            claims = [_struct(claim, [f.name for f in fields(claim)]) for claim in found]
             rows.append({"doc_id": row["doc_id"], "n_claims": len(found), "claims": claims})
         yield pa.RecordBatch.from_pylist(rows, schema=schema)
 
 
 def embed_rows(batches: Batches, schema: pa.Schema, embedder: str) -> Batches:
-    """Claims (``claim_id``, ``text``, ``batch``) to their unit vectors, one ``batch`` per encoder call. Both
-    embedders encode each text on its own, so a vector does not depend on its batch."""
+    """Claims (``claim_id``, ``text``) to their unit vectors, one encoder call per Arrow batch."""
     from newstrace.embed import load_embedder
 
     model = load_embedder(embedder)
-
-    def encode(ids: list[str], texts: list[str]) -> dict[str, Any]:
-        return {"claim_id": ids, "vector": [v.tolist() for v in model.encode(texts)]}
-
-    ids: list[str] = []
-    texts: list[str] = []
-    current = None
-    for row in rows_of(batches):
-        if row["batch"] != current and ids:
-            yield pa.RecordBatch.from_pydict(encode(ids, texts), schema=schema)
-            ids, texts = [], []
-        current = row["batch"]
-        ids.append(row["claim_id"])
-        texts.append(row["text"])
-    if ids:
-        yield pa.RecordBatch.from_pydict(encode(ids, texts), schema=schema)
+    for batch in batches:
+        rows = batch.to_pylist()
+        vectors = model.encode([row["text"] for row in rows])
+        yield pa.RecordBatch.from_pydict(
+            {"claim_id": [row["claim_id"] for row in rows], "vector": [v.tolist() for v in vectors]},
+            schema=schema,
+        )
 
 
 def knn_rows(batches: Batches, schema: pa.Schema, k: int, floor: float) -> Batches:
