@@ -180,6 +180,8 @@ _PER_DOCUMENT_TABLES = (
     "claim_vectors",
     "claimed",
 )
+# The per-document tables new annotations replace: all but the reuse fingerprints, which come from the text.
+_ANNOTATION_TABLES = tuple(table for table in _PER_DOCUMENT_TABLES if table != "reuse_index")
 
 
 class StoreError(RuntimeError):
@@ -567,18 +569,7 @@ class Store:
         self.con.begin()
         try:
             # Claims are derived from annotations: new annotations make a document's claims stale.
-            for table in (
-                "sentences",
-                "mentions",
-                "places",
-                "timexes",
-                "attributions",
-                "labels",
-                "annotations",
-                "claims",
-                "claim_vectors",
-                "claimed",
-            ):
+            for table in _ANNOTATION_TABLES:
                 self.con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
             self._append(
                 "sentences", [(a.doc_id, i, s.start, s.end) for a in batch for i, s in enumerate(a.sentences)]

@@ -553,7 +553,6 @@ def narrative_rows(
     ]
     vectors = np.array([m["vector"] for m in members], dtype=np.float32)
     shortlists = [np.array([position[r] for r in m["shortlist"]], dtype=np.int64) for m in members]
-    tables = {}
     with Store(":memory:") as memory:
         memory.write_reuse(run_id, [ReusePair(**p) for p in passages.values()], [])
         place_claims(
@@ -567,8 +566,8 @@ def narrative_rows(
             shortlists=shortlists,
             tfidf=TfIdf.from_counts(df, n_claims),
         )
-        for name in ("claims", "claim_vectors", "narratives"):
-            tables[name] = memory.con.sql(f'SELECT * FROM "{name}"').fetchall()
-            columns = [c[0] for c in memory.con.sql(f'SELECT * FROM "{name}" LIMIT 0').description]
-            tables[name] = [dict(zip(columns, values, strict=True)) for values in tables[name]]
+        tables = {
+            name: memory.con.sql(f'SELECT * FROM "{name}"').to_arrow_table().to_pylist()
+            for name in ("claims", "claim_vectors", "narratives")
+        }
     yield from emit(({name: row} for name, rows in tables.items() for row in rows), schema)

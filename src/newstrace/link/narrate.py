@@ -157,12 +157,9 @@ def _refresh(
         members[narrative_of[claim.claim_id]].append(claim)
     if tfidf is None:
         tfidf = TfIdf(text for (text,) in store.con.execute("SELECT text FROM claims").fetchall())
-    recurring_docs = {
-        narrative_id: docs
-        for narrative_id in narrative_ids
-        if len(docs := {c.doc_id for c in members[narrative_id]}) > 1
-    }
-    reused = _reuse_check(store, sorted(set().union(*recurring_docs.values())))
+    # Passages only link claims of different documents: those of narratives spanning two or more.
+    linked = {c.doc_id for group in members.values() if len({m.doc_id for m in group}) > 1 for c in group}
+    reused = _reuse_check(store, sorted(linked))
     chain_rows: list[tuple[Any, ...]] = []
     narrative_rows: list[tuple[Any, ...]] = []
     recurring = 0
