@@ -56,3 +56,21 @@ def test_linker_recovers_polnear_dev_relations_from_gold_spans():
         predicted += sum(p.values())
         gold += sum(g.values())
     assert 2 * tp / (predicted + gold) >= 0.94  # measured 0.954
+
+
+def test_far_pairs_are_cut_short_without_changing_the_links():
+    # Pairs further apart than any linking distance skip the sentence search; the links must not change.
+    from newstrace.attribution import link as linking
+
+    filler = "The council met again. " * 40  # about 900 characters, many sentence ends
+    text = f"The mayor said the bridge would reopen. {filler}An engineer told reporters the river was high."
+    sources = [_span(text, "The mayor"), _span(text, "An engineer")]
+    cues = [_span(text, "said"), _span(text, "told reporters")]
+    contents = [_span(text, "the bridge would reopen"), _span(text, "the river was high")]
+    gap = (cues[0][1], sources[1][0])
+    full = linking.distance(text, (0, gap[0]), (gap[1], gap[1] + 1))
+    short = linking.distance(text, (0, gap[0]), (gap[1], gap[1] + 1), beyond=500)
+    assert short == gap[1] - gap[0] < full  # the bare length, already past every limit
+    first, second = link(text, sources, cues, contents)
+    assert (first.source, first.content) == ((sources[0],), (contents[0],))
+    assert (second.source, second.content) == ((sources[1],), (contents[1],))

@@ -86,11 +86,11 @@ def test_seed_acceptance_statements_are_found_with_their_spans():
             exact += 1
         else:
             wrong.append((record["doc"], [text[s:e] for s, e in match.cue]))
-    # Measured with the shipped model: 4 of 7 exact, every statement found with the right cue start.
-    # Misses: 003's cue takes one word too many ("said in a statement released"); in 002 the cue of
-    # Yegorov's garbled first statement is "has" (gold "has warned" ... "said"), and his second statement
-    # loses its last words ("the Idlib de-escalation zone").
-    assert exact >= 4, wrong
+    # Measured with the shipped model: 5 of 7 exact, every statement found with the right cue start.
+    # Misses: 003's cue takes one word too many ("said in a statement released"), and Yegorov's second
+    # statement in 002 loses its last words ("the Idlib de-escalation zone"). Boundaries this close move
+    # with int8 rounding: other graphs of the same weights found 3 or 4 (models/attribution/README.md).
+    assert exact >= 5, wrong
 
 
 def test_attributions_command_offsets_point_into_the_file(tmp_path: Path):

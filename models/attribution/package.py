@@ -26,7 +26,8 @@ def main(folder: Path) -> None:
     shutil.copyfile(folder / "tokenizer.json", TARGET / "tokenizer.json")
     digest = hashlib.sha256((TARGET / "model.onnx").read_bytes()).hexdigest()
     manifest = {
-        "model": "all-MiniLM-L6-v2 fine-tuned on PolNeAR train (models/attribution/train.py), int8 ONNX",
+        "model": "all-MiniLM-L6-v2 fine-tuned on PolNeAR train (models/attribution/train.py), int8 ONNX"
+        + (f", {config['graph']}" if config.get("graph") else ""),
         "window": config["max_length"] - 2,
         "stride": config["eval_stride"],
         "word_pattern": config["word_regex"],

@@ -163,6 +163,12 @@ def main() -> None:
         help="stop (then eval) after N steps without shortening the LR schedule (replays a budget stop)",
     )
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--keep-layers",
+        default="",
+        help="comma-separated encoder layers of --base to keep (e.g. 0,2,4,5): a shallower, faster tagger "
+        "started from a trained one",
+    )
     ap.add_argument("--no-save", action="store_true")
     ap.add_argument(
         "--word-regex",
@@ -224,6 +230,11 @@ def main() -> None:
         id2label=dict(enumerate(LABELS)),
         label2id={lab: i for i, lab in enumerate(LABELS)},
     )
+    if args.keep_layers:
+        keep = [int(i) for i in args.keep_layers.split(",")]
+        model.bert.encoder.layer = torch.nn.ModuleList(model.bert.encoder.layer[i] for i in keep)
+        model.config.num_hidden_layers = len(keep)
+        log(f"kept encoder layers {keep} of {args.base}")
     if args.freeze_word_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
     no_decay = ("bias", "LayerNorm.weight", "layer_norm")

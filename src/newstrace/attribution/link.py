@@ -21,16 +21,24 @@ SENTENCE_COST = 200
 PARAGRAPH_COST = 400
 MAX_SOURCE_DISTANCE = 300  # a source further than this from every cue is left unlinked
 MAX_CONTENT_DISTANCE = 500
+_REACH = max(MAX_SOURCE_DISTANCE, MAX_CONTENT_DISTANCE)
 
 
-def distance(text: str, a: Span, b: Span) -> int:
-    """Characters between two spans, plus a toll for each sentence end and paragraph break in between."""
+def distance(text: str, a: Span, b: Span, beyond: int | None = None) -> int:
+    """Characters between two spans, plus a toll for each sentence end and paragraph break in between.
+
+    A gap longer than ``beyond`` characters is returned as its bare length: the tolls only add, so the pair
+    is out of reach either way, and skipping the sentence search keeps linking a long article's spans linear.
+    """
     if a[1] <= b[0]:
-        gap = text[a[1] : b[0]]
+        start, end = a[1], b[0]
     elif b[1] <= a[0]:
-        gap = text[b[1] : a[0]]
+        start, end = b[1], a[0]
     else:
         return 0
+    if beyond is not None and end - start > beyond:
+        return end - start
+    gap = text[start:end]
     return len(gap) + SENTENCE_COST * len(_SENTENCE_END.findall(gap)) + PARAGRAPH_COST * gap.count("\n\n")
 
 
@@ -43,7 +51,9 @@ def link(
         return []
     linked_sources: dict[int, Span] = {}
     pairs = sorted(
-        (distance(text, source, cue), s, c) for s, source in enumerate(sources) for c, cue in enumerate(cues)
+        (distance(text, source, cue, _REACH), s, c)
+        for s, source in enumerate(sources)
+        for c, cue in enumerate(cues)
     )
     used_sources: set[int] = set()
     for cost, s, c in pairs:
@@ -53,7 +63,7 @@ def link(
         used_sources.add(s)
     linked_contents: dict[int, list[Span]] = {c: [] for c in range(len(cues))}
     for content in contents:
-        costs = [(distance(text, content, cue), c) for c, cue in enumerate(cues)]
+        costs = [(distance(text, content, cue, _REACH), c) for c, cue in enumerate(cues)]
         cost, c = min(costs)
         if cost <= MAX_CONTENT_DISTANCE:
             linked_contents[c].append(content)

@@ -81,6 +81,19 @@ def _windows(n: int, size: int, stride: int) -> list[tuple[int, int]]:
         start += stride
 
 
+def _batches(jobs: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Windows of equal length run together: a text's last window is usually short, and padding it to the
+    others' length was an eighth of the tagger's work on FA-KES."""
+    by_length: dict[int, list[tuple[int, int]]] = {}
+    for job in jobs:
+        by_length.setdefault(job[1] - job[0], []).append(job)
+    return [
+        group[first : first + WINDOWS_PER_RUN]
+        for group in by_length.values()
+        for first in range(0, len(group), WINDOWS_PER_RUN)
+    ]
+
+
 class Tagger:
     """SOURCE/CUE/CONTENT spans for texts, from the ONNX model in ``folder``."""
 
@@ -127,8 +140,7 @@ class Tagger:
         best = np.zeros((len(words), 9), dtype=np.float32)
         depth = np.full(len(words), -1)
         jobs = _windows(len(ids), self.manifest.window, self.manifest.stride)
-        for first in range(0, len(jobs), WINDOWS_PER_RUN):
-            chunk = jobs[first : first + WINDOWS_PER_RUN]
+        for chunk in _batches(jobs):
             longest = max(end - start for start, end in chunk) + 2
             batch = np.full((len(chunk), longest), self.pad_id, dtype=np.int64)
             mask = np.zeros_like(batch)
@@ -179,26 +191,26 @@ def _trimmed(text: str, spans: list[Span]) -> list[Span]:
 
 
 def _viterbi(logp: np.ndarray) -> np.ndarray:
-    """The most probable O/B/I sequence (0/1/2) in which every span opens with B (no O->I, no leading I).
+    """Each layer's most probable O/B/I tags (0/1/2) where every span opens with B (no O->I, no leading I).
 
     Taking each word's best tag alone breaks long contents into pieces; on PolNeAR dev this decoding lifts
     exact F1 from 0.72/0.66/0.54 to 0.77/0.70/0.61 (source/cue/content, models/attribution/README.md).
     """
-    n = len(logp)
-    forbidden = -1e9
+    n, layers, _ = logp.shape  # words x layers x (O, B, I); the layers are decoded side by side
     transitions = np.zeros((3, 3))
-    transitions[0, 2] = forbidden
+    transitions[0, 2] = -1e9
     score = logp[0].astype(np.float64).copy()
-    score[2] = forbidden
-    back = np.zeros((n, 3), dtype=np.int64)
+    score[:, 2] = -1e9
+    back = np.zeros((n, layers, 3), dtype=np.int64)
     for t in range(1, n):
-        candidates = score[:, None] + transitions
-        back[t] = candidates.argmax(0)
-        score = candidates.max(0) + logp[t]
-    tags = np.zeros(n, dtype=np.int64)
-    tags[-1] = int(score.argmax())
+        candidates = score[:, :, None] + transitions  # layer x previous tag x tag
+        back[t] = candidates.argmax(1)
+        score = candidates.max(1) + logp[t]
+    tags = np.zeros((n, layers), dtype=np.int64)
+    tags[-1] = score.argmax(1)
+    rows = np.arange(layers)
     for t in range(n - 1, 0, -1):
-        tags[t - 1] = back[t, tags[t]]
+        tags[t - 1] = back[t, rows, tags[t]]
     return tags
 
 
@@ -210,11 +222,12 @@ def _decode(words: list[Span], logits: np.ndarray) -> dict[str, list[Span]]:
         - np.log(np.exp(scores - scores.max(-1, keepdims=True)).sum(-1, keepdims=True))
         - scores.max(-1, keepdims=True)
     )
+    tags = _viterbi(logp)
     found: dict[str, list[Span]] = {}
     for r, role in enumerate(ROLES):
         spans: list[Span] = []
         current: list[int] | None = None
-        for w, tag in enumerate(_viterbi(logp[:, r])):
+        for w, tag in enumerate(tags[:, r].tolist()):
             if tag == 1:
                 if current is not None:
                     spans.append((current[0], current[1]))
