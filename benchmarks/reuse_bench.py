@@ -58,6 +58,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import machine, record
+from newstrace.attribution.scoring import PRF
 from reuse_generator import FAKES, RUN_WORDS, ReuseSet, generate, replicate, summary
 
 NEWSTRACE = "newstrace.link.reuse:find_reuse"
@@ -69,27 +70,6 @@ System = Callable[[list[str]], Sequence[Any]]
 
 
 # -- scoring ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class PRF:
-    gold: int = 0
-    predicted: int = 0
-    correct: int = 0  # predictions matched to a gold item
-    found: int = 0  # gold items matched by a prediction
-
-    @property
-    def precision(self) -> float:
-        return self.correct / self.predicted if self.predicted else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.found / self.gold if self.gold else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
 
 @dataclass
@@ -148,11 +128,11 @@ def score(predicted: Iterable[Any], gold: Sequence[Mapping[str, Any]], min_fract
         if p_number not in used_p and not found[g_number]:
             used_p.add(p_number)
             found[g_number] = True
-    passage = PRF(gold=len(golds), predicted=len(predictions), correct=len(used_p), found=sum(found))
+    passage = PRF(len(used_p), len(predictions), sum(found), len(golds))
     gold_pairs = set(by_pair)
     predicted_pairs = {(p.a, p.b) for p in predictions}
     hits = len(gold_pairs & predicted_pairs)
-    pair = PRF(gold=len(gold_pairs), predicted=len(predicted_pairs), correct=hits, found=hits)
+    pair = PRF(hits, len(predicted_pairs), hits, len(gold_pairs))
     return Scores(passage, pair, found)
 
 

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from newstrace.attribution.tagger import _decode, _viterbi
+from newstrace.attribution.tagger import _decode, viterbi_bio
 
 
 def _best_by_search(logp: np.ndarray) -> list[int]:
@@ -25,7 +25,7 @@ def test_viterbi_finds_the_best_valid_sequence_in_every_layer():
     rng = np.random.default_rng(7)
     for n in (1, 2, 5, 7):
         logp = np.log(rng.dirichlet(np.ones(3), size=(n, 3)))  # words x layers x tags
-        tags = _viterbi(logp)
+        tags = viterbi_bio(logp)
         assert tags.shape == (n, 3)
         for layer in range(3):
             assert tags[:, layer].tolist() == _best_by_search(logp[:, layer])

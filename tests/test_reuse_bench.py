@@ -57,10 +57,10 @@ def shingles5(text: str) -> set[tuple[str, ...]]:
 
 def test_overlap_of_60_percent_counts_40_does_not() -> None:
     hit = score([Match(0, 1, 40, 100, 200, 300)], GOLD)  # 60% of the gold, all of the prediction
-    assert (hit.passage.correct, hit.passage.found, hit.found) == (1, 1, [True])
+    assert (hit.passage.hit_predicted, hit.passage.hit_gold, hit.found) == (1, 1, [True])
     assert hit.passage.precision == hit.passage.recall == hit.passage.f1 == 1.0
     miss = score([Match(0, 1, 60, 100, 200, 300)], GOLD)  # 40% of the gold on side a
-    assert (miss.passage.correct, miss.passage.found) == (0, 0)
+    assert (miss.passage.hit_predicted, miss.passage.hit_gold) == (0, 0)
     assert miss.pair.f1 == 1.0  # the document pair is still right
     host_side = score([Match(0, 1, 0, 100, 260, 300)], GOLD)  # 40% of the gold on side b
     assert host_side.passage.found == 0

@@ -1,6 +1,8 @@
 """Shared, torch-free pieces of the attribution tagger: words, labels, windows, decoding, span scoring.
 
-Only ``numpy`` and ``tokenizers`` are needed here, so the runtime path (ONNX) can reuse it.
+Only ``numpy``, ``tokenizers`` and newstrace are needed here, so the runtime path (ONNX) can reuse it. The
+windows and the constrained decoding are newstrace's own (:mod:`newstrace.attribution.tagger`), so that
+training, export checks and the shipped runtime read the model the same way.
 
 Labelling scheme: three independent BIO layers, one per role (SOURCE, CUE, CONTENT), so a word can be
 CONTENT of one attribution and SOURCE/CUE of a nested one at the same time. The model emits 9 logits per
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from newstrace.attribution.tagger import viterbi_bio
 
 ROLES = ("source", "cue", "content")
 TAGS = ("O", "B", "I")
@@ -113,20 +117,6 @@ def make_doc(tokenizer, article_id: str, text: str, attributions=None) -> Doc:
     return doc
 
 
-def windows(n: int, size: int, stride: int) -> list[tuple[int, int]]:
-    """Subword windows [a, b) of at most ``size`` tokens, starting every ``stride`` tokens, covering [0, n)."""
-    if n <= size:
-        return [(0, n)]
-    out = []
-    a = 0
-    while True:
-        b = min(a + size, n)
-        out.append((a, b))
-        if b == n:
-            return out
-        a += stride
-
-
 def window_inputs(doc: Doc, a: int, b: int, cls_id: int, sep_id: int):
     """input ids (with [CLS]/[SEP]) and, when the doc has tags, the (len, 3) label matrix."""
     ids = [cls_id, *doc.ids[a:b], sep_id]
@@ -162,29 +152,6 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
     return x - np.log(np.exp(x).sum(-1, keepdims=True))
 
 
-def viterbi_bio(logp: np.ndarray) -> np.ndarray:
-    """Most probable O/B/I sequence (0/1/2) under per-word log-probabilities ``(n, 3)`` with no O->I and no
-    I at the start: a span always opens with B."""
-    n = len(logp)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    neg = -1e9
-    trans = np.zeros((3, 3))
-    trans[0, 2] = neg  # O -> I forbidden
-    score = logp[0].astype(np.float64).copy()
-    score[2] = neg
-    back = np.zeros((n, 3), dtype=np.int64)
-    for t in range(1, n):
-        cand = score[:, None] + trans
-        back[t] = cand.argmax(0)
-        score = cand.max(0) + logp[t]
-    tags = np.zeros(n, dtype=np.int64)
-    tags[-1] = int(score.argmax())
-    for t in range(n - 1, 0, -1):
-        tags[t - 1] = back[t, tags[t]]
-    return tags
-
-
 def decode(doc: Doc, word_logits: np.ndarray, method: str = "viterbi") -> dict[str, list[Span]]:
     """Per-word logits -> character spans per role.
 
@@ -195,9 +162,7 @@ def decode(doc: Doc, word_logits: np.ndarray, method: str = "viterbi") -> dict[s
     scores = word_logits.reshape(len(doc.words), 3, 3)
     if method == "viterbi":
         logp = _log_softmax(scores.astype(np.float64))
-        tags = (
-            np.stack([viterbi_bio(logp[:, r]) for r in range(3)], 1) if len(doc.words) else np.zeros((0, 3))
-        )
+        tags = viterbi_bio(logp) if len(doc.words) else np.zeros((0, 3))
     else:
         tags = scores.argmax(-1)
     out: dict[str, list[Span]] = {}

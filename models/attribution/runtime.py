@@ -14,7 +14,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
-from common import accumulate, decode, load_tokenizer, make_doc, new_accumulator, window_inputs, windows
+from common import accumulate, decode, load_tokenizer, make_doc, new_accumulator, window_inputs
+
+from newstrace.attribution.tagger import windows
 
 
 class AttributionTagger:

@@ -41,8 +41,9 @@ from common import (
     sha256,
     shared_scores,
     window_inputs,
-    windows,
 )
+
+from newstrace.attribution.tagger import windows
 
 HERE = Path(__file__).resolve().parent
 

@@ -68,7 +68,7 @@ def default_model_dir() -> Path:
     return Path(str(resources.files("newstrace.data").joinpath("attribution")))
 
 
-def _windows(n: int, size: int, stride: int) -> list[tuple[int, int]]:
+def windows(n: int, size: int, stride: int) -> list[tuple[int, int]]:
     if n <= size:
         return [(0, n)]
     spans = []
@@ -139,7 +139,7 @@ class Tagger:
         word_of = list(encoding.word_ids)
         best = np.zeros((len(words), 9), dtype=np.float32)
         depth = np.full(len(words), -1)
-        jobs = _windows(len(ids), self.manifest.window, self.manifest.stride)
+        jobs = windows(len(ids), self.manifest.window, self.manifest.stride)
         for chunk in _batches(jobs):
             longest = max(end - start for start, end in chunk) + 2
             batch = np.full((len(chunk), longest), self.pad_id, dtype=np.int64)
@@ -190,7 +190,7 @@ def _trimmed(text: str, spans: list[Span]) -> list[Span]:
     return kept
 
 
-def _viterbi(logp: np.ndarray) -> np.ndarray:
+def viterbi_bio(logp: np.ndarray) -> np.ndarray:
     """Each layer's most probable O/B/I tags (0/1/2) where every span opens with B (no O->I, no leading I).
 
     Taking each word's best tag alone breaks long contents into pieces; on PolNeAR dev this decoding lifts
@@ -222,7 +222,7 @@ def _decode(words: list[Span], logits: np.ndarray) -> dict[str, list[Span]]:
         - np.log(np.exp(scores - scores.max(-1, keepdims=True)).sum(-1, keepdims=True))
         - scores.max(-1, keepdims=True)
     )
-    tags = _viterbi(logp)
+    tags = viterbi_bio(logp)
     found: dict[str, list[Span]] = {}
     for r, role in enumerate(ROLES):
         spans: list[Span] = []
