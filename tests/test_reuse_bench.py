@@ -63,12 +63,12 @@ def test_overlap_of_60_percent_counts_40_does_not() -> None:
     assert (miss.passage.hit_predicted, miss.passage.hit_gold) == (0, 0)
     assert miss.pair.f1 == 1.0  # the document pair is still right
     host_side = score([Match(0, 1, 0, 100, 260, 300)], GOLD)  # 40% of the gold on side b
-    assert host_side.passage.found == 0
+    assert host_side.passage.hit_gold == 0
 
 
 def test_prediction_much_longer_than_gold_does_not_count() -> None:
     # covers all of the gold but the gold is only 40% of the prediction
-    assert score([Match(0, 1, 0, 250, 200, 300)], GOLD).passage.found == 0
+    assert score([Match(0, 1, 0, 250, 200, 300)], GOLD).passage.hit_gold == 0
     assert covers((0, 250), (0, 100)) is None
     assert covers((0, 160), (0, 100)) == pytest.approx(100 / 160)
     assert covers((5, 5), (0, 100)) is None  # empty span
@@ -76,37 +76,37 @@ def test_prediction_much_longer_than_gold_does_not_count() -> None:
 
 def test_wrong_document_pair_does_not_count() -> None:
     result = score([Match(0, 2, 0, 100, 200, 300)], GOLD)
-    assert result.passage.found == 0
-    assert (result.pair.correct, result.pair.predicted, result.pair.gold) == (0, 1, 1)
+    assert result.passage.hit_gold == 0
+    assert (result.pair.hit_predicted, result.pair.predicted, result.pair.gold) == (0, 1, 1)
 
 
 def test_gold_orientation_follows_document_order() -> None:
     gold = [event(3, (10, 90), 1, (500, 580))]  # source after host: a is the host
-    assert score([Match(1, 3, 500, 580, 10, 90)], gold).passage.found == 1
-    assert score([Match(1, 3, 10, 90, 500, 580)], gold).passage.found == 0
+    assert score([Match(1, 3, 500, 580, 10, 90)], gold).passage.hit_gold == 1
+    assert score([Match(1, 3, 10, 90, 500, 580)], gold).passage.hit_gold == 0
 
 
 def test_each_gold_matched_once_and_each_prediction_once() -> None:
     twice = score([Match(0, 1, 0, 100, 200, 300), Match(0, 1, 10, 100, 200, 290)], GOLD)
-    assert (twice.passage.predicted, twice.passage.correct, twice.passage.found) == (2, 1, 1)
+    assert (twice.passage.predicted, twice.passage.hit_predicted, twice.passage.hit_gold) == (2, 1, 1)
     assert twice.passage.precision == 0.5
     assert twice.pair.predicted == 1  # one document pair
     gold = [*GOLD, event(0, (400, 500), 1, (600, 700))]
     both = score([Match(0, 1, 0, 100, 200, 300), Match(0, 1, 400, 500, 600, 700)], gold)
-    assert (both.passage.correct, both.passage.found, both.found) == (2, 2, [True, True])
-    assert (both.pair.gold, both.pair.found) == (1, 1)
+    assert (both.passage.hit_predicted, both.passage.hit_gold, both.found) == (2, 2, [True, True])
+    assert (both.pair.gold, both.pair.hit_gold) == (1, 1)
 
 
 def test_best_overlap_wins_the_gold() -> None:
     # the exact prediction takes the gold even though the rougher one comes first
     result = score([Match(0, 1, 30, 100, 200, 300), Match(0, 1, 0, 100, 200, 300)], GOLD)
-    assert result.passage.correct == 1 and result.passage.found == 1
+    assert result.passage.hit_predicted == 1 and result.passage.hit_gold == 1
 
 
-def test_empty_inputs_score_zero() -> None:
+def test_no_predictions_score_zero_and_nothing_against_nothing_scores_one() -> None:
     result = score([], GOLD)
     assert (result.passage.precision, result.passage.recall, result.passage.f1) == (0.0, 0.0, 0.0)
-    assert score([], []).passage.f1 == 0.0
+    assert score([], []).passage.f1 == 1.0  # the shared scorer's convention: nothing missed, nothing wrong
 
 
 def test_check_matches_rejects_broken_contract() -> None:

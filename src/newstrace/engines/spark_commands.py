@@ -34,6 +34,11 @@ Conf = Annotated[list[str] | None, typer.Option("--conf", help="Any Spark settin
 Out = Annotated[
     str, typer.Option("--out", "-o", help="The Parquet store: a folder or an hdfs://, s3a:// URI.")
 ]
+Aliases = Annotated[list[Path] | None, typer.Option("--aliases", help="Extra alias table (YAML).")]
+Places = Annotated[list[Path] | None, typer.Option("--places", help="Extra places (YAML).")]
+Attributions = Annotated[bool, typer.Option("--attributions/--no-attributions", help="Find who said what.")]
+Embedder = Annotated[str | None, typer.Option("--embedder", help="Claim embedder: minilm or static.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q")]
 Clustering = Annotated[
     str,
     typer.Option(
@@ -129,7 +134,7 @@ def register(app: typer.Typer) -> None:
         executor_memory: ExecutorMemory = None,
         partitions: Partitions = None,
         conf: Conf = None,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+        quiet: Quiet = False,
     ) -> None:
         """Read articles into a new Parquet store, as `newstrace ingest` fills an empty store.
 
@@ -158,20 +163,16 @@ def register(app: typer.Typer) -> None:
     @spark_app.command("annotate")
     def annotate_command(
         out: Out,
-        aliases: Annotated[
-            list[Path] | None, typer.Option("--aliases", help="Extra alias table (YAML).")
-        ] = None,
-        places: Annotated[list[Path] | None, typer.Option("--places", help="Extra places (YAML).")] = None,
+        aliases: Aliases = None,
+        places: Places = None,
         model: Annotated[str | None, typer.Option(help="Another installed spaCy pipeline.")] = None,
-        attributions: Annotated[
-            bool, typer.Option("--attributions/--no-attributions", help="Also find who said what.")
-        ] = True,
+        attributions: Attributions = True,
         master: Master = None,
         driver_memory: DriverMemory = "4g",
         executor_memory: ExecutorMemory = None,
         partitions: Partitions = None,
         conf: Conf = None,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+        quiet: Quiet = False,
     ) -> None:
         """Annotate every document of a Parquet store (spaCy loads once per Python worker)."""
         from newstrace.engines.spark import spark_annotate
@@ -197,16 +198,14 @@ def register(app: typer.Typer) -> None:
         min_words: Annotated[int, typer.Option("--min-words", help="Shortest reused passage, in words.")] = 8,
         max_df: Annotated[int, typer.Option("--max-df", help="Text in more documents is boilerplate.")] = 100,
         min_shared: Annotated[int, typer.Option("--min-shared", help="Fingerprints a pair must share.")] = 2,
-        embedder: Annotated[
-            str | None, typer.Option("--embedder", help="Claim embedder: minilm or static.")
-        ] = None,
+        embedder: Embedder = None,
         clustering: Clustering = "blocked",
         master: Master = None,
         driver_memory: DriverMemory = "4g",
         executor_memory: ExecutorMemory = None,
         partitions: Partitions = None,
         conf: Conf = None,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+        quiet: Quiet = False,
     ) -> None:
         """Reuse, claims and narratives over a Parquet store."""
         from newstrace.engines.spark import DEFAULT_LINK_EMBEDDER, spark_link
@@ -241,16 +240,10 @@ def register(app: typer.Typer) -> None:
         map: Annotated[
             list[str] | None, typer.Option("--map", "-m", help="Field mapping (see ingest).")
         ] = None,
-        aliases: Annotated[
-            list[Path] | None, typer.Option("--aliases", help="Extra alias table (YAML).")
-        ] = None,
-        places: Annotated[list[Path] | None, typer.Option("--places", help="Extra places (YAML).")] = None,
-        attributions: Annotated[
-            bool, typer.Option("--attributions/--no-attributions", help="Find who said what.")
-        ] = True,
-        embedder: Annotated[
-            str | None, typer.Option("--embedder", help="Claim embedder: minilm or static.")
-        ] = None,
+        aliases: Aliases = None,
+        places: Places = None,
+        attributions: Attributions = True,
+        embedder: Embedder = None,
         duckdb: Annotated[
             bool,
             typer.Option("--duckdb/--no-duckdb", help="Also load newstrace.duckdb and write report.html."),
@@ -260,7 +253,7 @@ def register(app: typer.Typer) -> None:
         driver_memory: DriverMemory = "4g",
         executor_memory: ExecutorMemory = None,
         conf: Conf = None,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+        quiet: Quiet = False,
     ) -> None:
         """Everything on Spark: ingest, annotate and link PATH..., leaving `parquet/` (and, with --duckdb,
         `newstrace.duckdb` and `report.html`) in --out, as `newstrace run` does.
