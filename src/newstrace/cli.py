@@ -73,16 +73,14 @@ def _on_spark(
     if importlib.util.find_spec("pyspark") is None:
         raise _fail("the Spark engine needs PySpark: pip install 'newstrace[spark]' (and Java 17 or later)")
     from newstrace.engines.spark import parquet_beside, spark_on_store, start_spark
+    from newstrace.engines.spark_commands import guarded
 
     def on_event(kind: str, payload: Any) -> None:
         if not quiet and kind != "done":
             err.print(f"[dim]spark[/] {kind}" + (f": {payload}" if payload is not None else ""))
 
     spark = start_spark()
-    try:
-        report = spark_on_store(db, lambda root: stage(spark, root, on_event), fresh=fresh)
-    except (MappingError, RulesError, StoreError) as exc:
-        raise _fail(str(exc)) from exc
+    report = guarded(lambda: spark_on_store(db, lambda root: stage(spark, root, on_event), fresh=fresh))
     err.print(f"{report.summary()} · {db} (Parquet: {parquet_beside(db)})", soft_wrap=True)
 
 
@@ -345,22 +343,19 @@ def annotate_command(
             raise _fail("--labels is not supported by the Spark engine yet; use the local engine")
         from newstrace.engines.spark import spark_annotate
 
-        try:
-            _on_spark(
-                db,
-                lambda spark, root, on_event: spark_annotate(
-                    root,
-                    spark=spark,
-                    model=model,
-                    aliases=aliases or (),
-                    places=places or (),
-                    attributions=attributions,
-                    on_event=on_event,
-                ),
-                quiet=quiet,
-            )
-        except (AliasError, GazetteerError, ModelError) as exc:
-            raise _fail(str(exc)) from exc
+        _on_spark(
+            db,
+            lambda spark, root, on_event: spark_annotate(
+                root,
+                spark=spark,
+                model=model,
+                aliases=aliases or (),
+                places=places or (),
+                attributions=attributions,
+                on_event=on_event,
+            ),
+            quiet=quiet,
+        )
         return
     try:
         if files:
@@ -527,16 +522,13 @@ def link_command(
     if _check_engine(engine):
         from newstrace.engines.spark import spark_link
 
-        try:
-            _on_spark(
-                db,
-                lambda spark, root, on_event: spark_link(
-                    root, spark=spark, reuse=config, embedder=embedder, on_event=on_event
-                ),
-                quiet=quiet,
-            )
-        except EmbedderError as exc:
-            raise _fail(str(exc)) from exc
+        _on_spark(
+            db,
+            lambda spark, root, on_event: spark_link(
+                root, spark=spark, reuse=config, embedder=embedder, on_event=on_event
+            ),
+            quiet=quiet,
+        )
         return
     progress = Progress(
         SpinnerColumn(),

@@ -85,8 +85,9 @@ def _clustering(value: str) -> str:
     return value
 
 
-def _guarded(action: Callable[[], Any]) -> Any:
-    """Run a command body, turning the errors a user can fix into one line."""
+def guarded(action: Callable[[], Any]) -> Any:
+    """Run a command body, turning the errors a user can fix (a bad mapping, alias file, model, store or
+    embedder) into one line and exit status 2. The ``--engine spark`` options of the main commands use it too."""
     from newstrace.embed import EmbedderError
     from newstrace.ingest.clean import RulesError
     from newstrace.ingest.fields import MappingError
@@ -145,7 +146,7 @@ def register(app: typer.Typer) -> None:
         from newstrace.engines.spark import spark_ingest
 
         spark = _start_spark(master, driver_memory, executor_memory, conf)
-        report = _guarded(
+        report = guarded(
             lambda: spark_ingest(
                 paths,
                 out,
@@ -178,7 +179,7 @@ def register(app: typer.Typer) -> None:
         from newstrace.engines.spark import spark_annotate
 
         spark = _start_spark(master, driver_memory, executor_memory, conf)
-        report = _guarded(
+        report = guarded(
             lambda: spark_annotate(
                 out,
                 spark=spark,
@@ -212,7 +213,7 @@ def register(app: typer.Typer) -> None:
         from newstrace.link.reuse import ReuseConfig
 
         spark = _start_spark(master, driver_memory, executor_memory, conf)
-        report = _guarded(
+        report = guarded(
             lambda: spark_link(
                 out,
                 spark=spark,
@@ -267,7 +268,7 @@ def register(app: typer.Typer) -> None:
         if duckdb and "://" in out and not out.startswith("file:"):
             raise _fail("--duckdb needs a local --out folder; pass --no-duckdb for a cluster path")
         spark = _start_spark(master, driver_memory, executor_memory, conf)
-        reports = _guarded(
+        reports = guarded(
             lambda: spark_run(
                 paths,
                 out,
@@ -300,7 +301,7 @@ def register(app: typer.Typer) -> None:
         """
         from newstrace.engines.parquet_store import load_store
 
-        target = _guarded(lambda: load_store(parquet, db, replace=replace))
+        target = guarded(lambda: load_store(parquet, db, replace=replace))
         err.print(f"loaded {parquet} into {target}")
 
     app.add_typer(spark_app)
