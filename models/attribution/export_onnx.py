@@ -31,7 +31,7 @@ def export(model_dir: Path, out: Path, opset: int, fuse: bool) -> Path:
     ``fuse``: the TorchScript exporter on eager attention, then onnxruntime's BERT fusions (Attention,
     SkipLayerNormalization, BiasGelu, EmbedLayerNormalization). The torch.export graph spells attention out
     as many small ops (masking with Where/IsNaN alone took 15% of int8 time); fused and quantised, the same
-    weights run about 1.3x faster on this CPU (models/attribution/README.md, "Fused graph").
+    weights run 1.2x (1 thread) to 1.4x (2 threads) faster on this CPU (models/attribution/README.md, "Fused graph").
     """
     import torch
     from transformers import AutoModelForTokenClassification

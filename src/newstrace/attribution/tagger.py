@@ -124,7 +124,6 @@ class Tagger:
         self.tokenizer.no_padding()
         self.cls_id = self.tokenizer.token_to_id("[CLS]")
         self.sep_id = self.tokenizer.token_to_id("[SEP]")
-        self.pad_id = self.tokenizer.token_to_id("[PAD]") or 0
         self.word = re.compile(self.manifest.word_pattern)
 
     def spans(self, text: str) -> dict[str, list[Span]]:
@@ -141,13 +140,9 @@ class Tagger:
         depth = np.full(len(words), -1)
         jobs = windows(len(ids), self.manifest.window, self.manifest.stride)
         for chunk in _batches(jobs):
-            longest = max(end - start for start, end in chunk) + 2
-            batch = np.full((len(chunk), longest), self.pad_id, dtype=np.int64)
-            mask = np.zeros_like(batch)
-            for row, (start, end) in enumerate(chunk):
-                batch[row, : end - start + 2] = [self.cls_id, *ids[start:end], self.sep_id]
-                mask[row, : end - start + 2] = 1
-            feeds = {"input_ids": batch, "attention_mask": mask}
+            # windows of one batch have one length, so nothing is padded
+            batch = np.array([[self.cls_id, *ids[start:end], self.sep_id] for start, end in chunk], np.int64)
+            feeds = {"input_ids": batch, "attention_mask": np.ones_like(batch)}
             if "token_type_ids" in self.input_names:
                 feeds["token_type_ids"] = np.zeros_like(batch)
             logits = self.session.run(None, feeds)[0]

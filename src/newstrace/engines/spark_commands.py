@@ -54,9 +54,13 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _start_spark(
-    master: str | None, driver_memory: str, executor_memory: str | None, conf: list[str] | None
+def start_session(
+    master: str | None = None,
+    driver_memory: str = "4g",
+    executor_memory: str | None = None,
+    conf: list[str] | None = None,
 ) -> Any:
+    """A Spark session from the command-line settings; a clear error when PySpark is missing."""
     if importlib.util.find_spec("pyspark") is None:
         raise _fail("the Spark engine needs PySpark: pip install 'newstrace[spark]' (and Java 17 or later)")
     from newstrace.engines.spark import start_spark
@@ -70,7 +74,9 @@ def _start_spark(
     return start_spark(master, driver_memory=driver_memory, executor_memory=executor_memory, config=settings)
 
 
-def _progress(quiet: bool) -> Callable[[str, Any], None]:
+def progress_printer(quiet: bool) -> Callable[[str, Any], None]:
+    """Print the Spark engine's progress events to stderr, unless ``quiet``."""
+
     def on_event(kind: str, payload: Any) -> None:
         if quiet or kind == "done":
             return
@@ -145,7 +151,7 @@ def register(app: typer.Typer) -> None:
         """
         from newstrace.engines.spark import spark_ingest
 
-        spark = _start_spark(master, driver_memory, executor_memory, conf)
+        spark = start_session(master, driver_memory, executor_memory, conf)
         report = guarded(
             lambda: spark_ingest(
                 paths,
@@ -156,7 +162,7 @@ def register(app: typer.Typer) -> None:
                 date_order=date_order.upper(),
                 partitions=partitions,
                 command="newstrace " + " ".join(sys.argv[1:]),
-                on_event=_progress(quiet),
+                on_event=progress_printer(quiet),
             )
         )
         err.print(report.summary(), soft_wrap=True)
@@ -178,7 +184,7 @@ def register(app: typer.Typer) -> None:
         """Annotate every document of a Parquet store (spaCy loads once per Python worker)."""
         from newstrace.engines.spark import spark_annotate
 
-        spark = _start_spark(master, driver_memory, executor_memory, conf)
+        spark = start_session(master, driver_memory, executor_memory, conf)
         report = guarded(
             lambda: spark_annotate(
                 out,
@@ -188,7 +194,7 @@ def register(app: typer.Typer) -> None:
                 places=places or (),
                 attributions=attributions,
                 partitions=partitions,
-                on_event=_progress(quiet),
+                on_event=progress_printer(quiet),
             )
         )
         err.print(report.summary(), soft_wrap=True)
@@ -212,7 +218,7 @@ def register(app: typer.Typer) -> None:
         from newstrace.engines.spark import DEFAULT_LINK_EMBEDDER, spark_link
         from newstrace.link.reuse import ReuseConfig
 
-        spark = _start_spark(master, driver_memory, executor_memory, conf)
+        spark = start_session(master, driver_memory, executor_memory, conf)
         report = guarded(
             lambda: spark_link(
                 out,
@@ -221,7 +227,7 @@ def register(app: typer.Typer) -> None:
                 embedder=embedder or DEFAULT_LINK_EMBEDDER,
                 partitions=partitions,
                 clustering=_clustering(clustering),
-                on_event=_progress(quiet),
+                on_event=progress_printer(quiet),
             )
         )
         err.print(report.summary(), soft_wrap=True)
@@ -267,7 +273,7 @@ def register(app: typer.Typer) -> None:
 
         if duckdb and "://" in out and not out.startswith("file:"):
             raise _fail("--duckdb needs a local --out folder; pass --no-duckdb for a cluster path")
-        spark = _start_spark(master, driver_memory, executor_memory, conf)
+        spark = start_session(master, driver_memory, executor_memory, conf)
         reports = guarded(
             lambda: spark_run(
                 paths,
@@ -281,7 +287,7 @@ def register(app: typer.Typer) -> None:
                 embedder=embedder or DEFAULT_LINK_EMBEDDER,
                 duckdb=duckdb,
                 clustering=_clustering(clustering),
-                on_event=_progress(quiet),
+                on_event=progress_printer(quiet),
             )
         )
         for report in reports:
