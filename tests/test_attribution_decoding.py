@@ -6,16 +6,22 @@ import itertools
 
 import numpy as np
 
-from newstrace.attribution.tagger import _decode, viterbi_bio
+from newstrace.attribution.tagger import _decode, transition_scores, viterbi_bio
 
 
-def _best_by_search(logp: np.ndarray) -> list[int]:
-    """Every O/B/I sequence with no I after O and none first, scored by brute force."""
+def _best_by_search(logp: np.ndarray, begin: float = 0.0, split: float = 0.0) -> list[int]:
+    """Every O/B/I sequence with no I after O and none first, scored by brute force: ``begin`` for each span
+    that opens after O or first, ``split`` for each that opens right after another."""
     best, best_score = None, -np.inf
     for tags in itertools.product(range(3), repeat=len(logp)):
         if tags[0] == 2 or any(a == 0 and b == 2 for a, b in itertools.pairwise(tags)):
             continue
         score = sum(logp[t, tag] for t, tag in enumerate(tags))
+        score += sum(
+            (begin if previous == 0 else split)
+            for previous, tag in zip((0, *tags), tags, strict=False)
+            if tag == 1
+        )
         if score > best_score:
             best, best_score = list(tags), score
     return best
@@ -29,6 +35,29 @@ def test_viterbi_finds_the_best_valid_sequence_in_every_layer():
         assert tags.shape == (n, 3)
         for layer in range(3):
             assert tags[:, layer].tolist() == _best_by_search(logp[:, layer])
+
+
+def test_viterbi_with_begin_and_split_costs_finds_the_best_sequence_under_them():
+    rng = np.random.default_rng(11)
+    costs = {"source": {"begin": 0.7}, "cue": {"begin": -1.0, "split": -1.5}, "content": {"split": -3.0}}
+    transitions = transition_scores(costs)
+    for n in (1, 3, 6, 7):
+        logp = np.log(rng.dirichlet(np.ones(3), size=(n, 3)))
+        tags = viterbi_bio(logp, transitions)
+        for layer, role in enumerate(("source", "cue", "content")):
+            begin, split = costs[role].get("begin", 0.0), costs[role].get("split", 0.0)
+            assert tags[:, layer].tolist() == _best_by_search(logp[:, layer], begin, split)
+
+
+def test_a_split_cost_joins_two_spans_the_logits_barely_separate():
+    words = [(0, 3), (4, 9), (10, 14), (15, 20)]
+    logits = np.zeros((4, 9), dtype=np.float32)
+    logits[:, 0] = logits[:, 3] = 5.0  # no source, no cue
+    logits[:, 8] = 2.0  # content: inside everywhere...
+    logits[0, 7] = logits[2, 7] = 3.0  # ...but a slightly better B at the first and third word
+    assert _decode(words, logits)["content"] == [(0, 9), (10, 20)]
+    joined = _decode(words, logits, transition_scores({"content": {"split": -1.5}}))
+    assert joined["content"] == [(0, 20)]
 
 
 def test_decoding_never_opens_a_span_with_inside():
