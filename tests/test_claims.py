@@ -316,6 +316,25 @@ def test_shortlists_merged_from_blocks_equal_the_whole_corpus_shortlists_even_wi
     assert list(whole[5][:6]) == [5, 10, 11, 12, 13, 14]  # ties to the claim that comes first
 
 
+def test_nearest_finds_the_float64_neighbours_when_float32_products_order_them_differently():
+    from newstrace.link.narratives import nearest, top_neighbours
+
+    rng = np.random.default_rng(11)
+    vectors = rng.normal(size=(700, 384))
+    # near-duplicates a float32 product cannot tell apart, and exact duplicates (ties)
+    vectors[100:140] = vectors[50] + rng.normal(scale=1e-6, size=(40, 384))
+    vectors[140:150] = vectors[60]
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    exact = np.round(vectors.astype(np.float64) @ vectors.T.astype(np.float64), 9)
+    for k, floor in ((21, 0.0), (5, 0.05), (30, -1.0)):
+        found = nearest(vectors, vectors, k, floor)
+        for row, (positions, sims) in zip(exact, found, strict=True):
+            expected = top_neighbours(row, k, floor)
+            assert np.array_equal(positions, expected)
+            assert np.array_equal(sims, row[expected])
+    assert nearest(vectors[:3], vectors[:0], 5, 0.0)[0][0].size == 0
+
+
 def test_chain_columns_are_stored_when_few_rows_have_new_terms():
     # DuckDB guesses an untyped column's type from a sample of its rows: new terms on 1 row in 20,000 once
     # failed to store ("NULL[]"), so the chain rows are typed.

@@ -485,25 +485,26 @@ def embed_rows(batches: Batches, schema: pa.Schema, embedder: str) -> Batches:
 def knn_rows(batches: Batches, schema: pa.Schema, k: int, floor: float) -> Batches:
     """Pairs of claim blocks (``queries`` and ``pool``, lists of ``rank`` and ``vector``) to each query's k
     nearest pool claims with a cosine of at least ``floor``: rows of ``rank``, ``neighbour``, ``sim``. The
-    cosines and ties are those of :func:`newstrace.link.narratives.top_neighbours`, so that merging the
-    blocks' lists gives the local engine's shortlists."""
+    cosines and ties are those of :func:`newstrace.link.narratives.nearest`, so that merging the blocks' lists
+    gives the local engine's shortlists."""
     import numpy as np
 
-    from newstrace.link.narratives import top_neighbours
+    from newstrace.link.narratives import nearest
 
     def block(members: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
         members = sorted(members, key=lambda m: m["rank"])
         ranks = np.array([m["rank"] for m in members], dtype=np.int64)
-        return ranks, np.array([m["vector"] for m in members], dtype=np.float64)
+        return ranks, np.array([m["vector"] for m in members], dtype=np.float32)
 
     def neighbours() -> Iterator[dict[str, Any]]:
         for row in rows_of(batches):
             query_ranks, queries = block(row["queries"])
             pool_ranks, pool = block(row["pool"])
-            sims = np.round(queries @ pool.T, 9)
-            for rank, line in zip(query_ranks.tolist(), sims, strict=True):
-                for position in top_neighbours(line, k, floor):
-                    yield {"rank": rank, "neighbour": int(pool_ranks[position]), "sim": float(line[position])}
+            for rank, (positions, sims) in zip(
+                query_ranks.tolist(), nearest(queries, pool, k, floor), strict=True
+            ):
+                for position, sim in zip(positions.tolist(), sims.tolist(), strict=True):
+                    yield {"rank": rank, "neighbour": int(pool_ranks[position]), "sim": sim}
 
     yield from emit(neighbours(), schema, size=4096)
 

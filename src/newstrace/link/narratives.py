@@ -24,7 +24,7 @@ from datetime import date
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from newstrace.link.lexical import TfIdf, cosine
+from newstrace.link.lexical import TfIdf, cosine, row_cosines
 from newstrace.model import Claim
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -86,22 +86,48 @@ def claim_order(claim: Claim) -> tuple[date, str, int]:
     return (claim.published or date.max, claim.doc_id, claim.start)
 
 
+# float32 products of unit vectors are within ~2e-5 of the float64 ones; twice that, with room for rounding.
+_SLACK = 1e-4
+
+
+def nearest(
+    queries: np.ndarray, pool: np.ndarray, k: int, floor: float
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each row of ``queries``: the positions in ``pool`` of its k most similar rows with a cosine of at
+    least ``floor``, most similar first, and those cosines.
+
+    Cosines are float64 rounded to 9 decimals, and ties go to the lower pool position, so that the lists do
+    not depend on how the products were blocked: the Spark engine computes them block by block and must find
+    the same ones (duplicate claims give exact ties). A float32 product of the whole block picks the few pool
+    rows that can be among the k (within :data:`_SLACK` of the k-th or the floor); only those are recomputed
+    in float64, which is what makes this fast on large pools.
+    """
+    if len(queries) == 0:
+        return []
+    if k <= 0 or len(pool) == 0:
+        empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
+        return [empty for _ in range(len(queries))]
+    top = min(k, len(pool))
+    rough = np.asarray(queries, dtype=np.float32) @ np.asarray(pool, dtype=np.float32).T
+    cut = np.maximum(np.partition(rough, len(pool) - top, axis=1)[:, len(pool) - top], floor) - _SLACK
+    pool64 = np.asarray(pool, dtype=np.float64)
+    found = []
+    for query, row, limit in zip(np.asarray(queries, dtype=np.float64), rough, cut, strict=True):
+        near = np.flatnonzero(row >= limit)
+        sims = np.round(pool64[near] @ query, 9)
+        chosen = top_neighbours(sims, k, floor)
+        found.append((near[chosen], sims[chosen]))
+    return found
+
+
 def _shortlists(
     vectors: np.ndarray, pool: np.ndarray, k: int, floor: float, block: int = 512
 ) -> list[np.ndarray]:
     """For each row of ``vectors``, the indices into ``pool`` of its k most similar rows with a cosine of at
-    least ``floor``, most similar first.
-
-    Cosines are computed in float64 and rounded to 9 decimals, and ties go to the lower pool index, so that
-    the lists do not depend on how the products were blocked: the Spark engine computes them block by block
-    and must find the same ones (duplicate claims give exact ties).
-    """
+    least ``floor``, most similar first (see :func:`nearest`)."""
     found: list[np.ndarray] = []
-    pool64 = pool.astype(np.float64)
     for start in range(0, len(vectors), block):
-        sims = np.round(vectors[start : start + block].astype(np.float64) @ pool64.T, 9)
-        for row in sims:
-            found.append(top_neighbours(row, k, floor))
+        found.extend(positions for positions, _ in nearest(vectors[start : start + block], pool, k, floor))
     return found
 
 
@@ -125,17 +151,25 @@ def similarity(
     tfidf: TfIdf | None = None,
 ) -> dict[tuple[int, int], float]:
     """The mixed embedding and lexical similarity of the given pairs of pool positions; the TF-IDF statistics
-    come from ``texts`` unless ``tfidf`` is given."""
+    come from ``texts`` unless ``tfidf`` is given. Both cosines are float64; the lexical ones come from one
+    product of sparse TF-IDF rows."""
     tfidf = tfidf or TfIdf(texts)
-    cache: dict[int, dict[str, float]] = {}
-
-    def lexical(i: int) -> dict[str, float]:
-        if i not in cache:
-            cache[i] = tfidf.vector(texts[i])
-        return cache[i]
-
+    if not pairs:
+        return {}
+    index = np.asarray(pairs, dtype=np.int64)
+    used, rows = np.unique(index, return_inverse=True)
+    rows = rows.reshape(index.shape)
+    lexical = row_cosines(tfidf.matrix([texts[i] for i in used]), rows[:, 0], rows[:, 1])
+    # Embedding cosines a left claim at a time: its candidates are a handful of rows of the pool.
+    vectors = np.asarray(pool, dtype=np.float64)[used]
+    embedding = np.empty(len(index), dtype=np.float64)
+    order = np.argsort(rows[:, 0], kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(rows[order, 0]) != 0])
+    for first, stop in zip(starts, [*starts[1:], len(order)], strict=True):
+        members = order[first:stop]
+        embedding[members] = vectors[rows[members, 1]] @ vectors[rows[members[0], 0]]
     w = config.lexical_weight
-    return {(i, j): (1 - w) * float(pool[i] @ pool[j]) + w * cosine(lexical(i), lexical(j)) for i, j in pairs}
+    return dict(zip(pairs, ((1 - w) * embedding + w * lexical).tolist(), strict=True))
 
 
 def _statement(claim: Claim) -> bool:
