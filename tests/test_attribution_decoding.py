@@ -70,3 +70,14 @@ def test_decoding_never_opens_a_span_with_inside():
     assert found["source"] == [(0, 14)]  # the best valid reading: B I I
     assert found["cue"] == [(0, 3), (4, 9), (10, 14)]
     assert found["content"] == []
+
+
+def test_boundaries_are_paragraph_starts_and_closing_quotes_not_apostrophes_or_opening_quotes():
+    import re
+
+    from newstrace.attribution.tagger import boundaries
+
+    text = 'He said: “We will go.” Then Russia’s army said "no" again.\nNext'
+    words = [(m.start(), m.end()) for m in re.finditer(r"\w+|[^\w\s]", text)]
+    marked = [text[s:e] for (s, e), free in zip(words, boundaries(text, words), strict=True) if free]
+    assert marked == ["Then", "again", "Next"]
