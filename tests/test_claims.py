@@ -335,6 +335,20 @@ def test_nearest_finds_the_float64_neighbours_when_float32_products_order_them_d
     assert nearest(vectors[:3], vectors[:0], 5, 0.0)[0][0].size == 0
 
 
+def test_sparse_pair_cosines_equal_the_cosines_of_tfidf_vectors_across_blocks():
+    from newstrace.link.lexical import TfIdf, cosine, row_cosines
+
+    texts = [STAGED, "Rebels shelled the town of Halvreth on Monday.", "No word in common.", "army army town"]
+    tfidf = TfIdf(texts)
+    left, right = np.array([0, 0, 1, 2, 3, 1]), np.array([1, 2, 3, 3, 0, 1])
+    expected = [
+        cosine(tfidf.vector(texts[i]), tfidf.vector(texts[j])) for i, j in zip(left, right, strict=True)
+    ]
+    found = row_cosines(tfidf.matrix(texts), left, right, block=4)
+    assert np.allclose(found, expected, rtol=0, atol=1e-12)
+    assert found[5] == pytest.approx(1.0) and found[1] == 0.0
+
+
 def test_chain_columns_are_stored_when_few_rows_have_new_terms():
     # DuckDB guesses an untyped column's type from a sample of its rows: new terms on 1 row in 20,000 once
     # failed to store ("NULL[]"), so the chain rows are typed.

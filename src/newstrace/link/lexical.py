@@ -90,11 +90,15 @@ class TfIdf:
         )
 
 
-def row_cosines(matrix: Any, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Cosines of the unit rows ``left[i]`` and ``right[i]`` of a CSR matrix, for every i."""
-    if len(left) == 0:
-        return np.zeros(0, dtype=np.float64)
-    return np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1), dtype=np.float64).ravel()
+def row_cosines(matrix: Any, left: np.ndarray, right: np.ndarray, block: int = 200_000) -> np.ndarray:
+    """Cosines of the unit rows ``left[i]`` and ``right[i]`` of a CSR matrix, for every i (``block`` pairs
+    at a time, so that memory stays bounded however many pairs there are)."""
+    found = np.zeros(len(left), dtype=np.float64)
+    for start in range(0, len(left), block):
+        part = slice(start, start + block)
+        products = matrix[left[part]].multiply(matrix[right[part]])
+        found[part] = np.asarray(products.sum(axis=1), dtype=np.float64).ravel()
+    return found
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:

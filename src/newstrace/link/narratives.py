@@ -151,8 +151,8 @@ def similarity(
     tfidf: TfIdf | None = None,
 ) -> dict[tuple[int, int], float]:
     """The mixed embedding and lexical similarity of the given pairs of pool positions; the TF-IDF statistics
-    come from ``texts`` unless ``tfidf`` is given. Both cosines are float64; the lexical ones come from one
-    product of sparse TF-IDF rows."""
+    come from ``texts`` unless ``tfidf`` is given. Both cosines are float64; the lexical ones come from
+    products of sparse TF-IDF rows."""
     tfidf = tfidf or TfIdf(texts)
     if not pairs:
         return {}
@@ -161,7 +161,7 @@ def similarity(
     rows = rows.reshape(index.shape)
     lexical = row_cosines(tfidf.matrix([texts[i] for i in used]), rows[:, 0], rows[:, 1])
     # Embedding cosines a left claim at a time: its candidates are a handful of rows of the pool.
-    vectors = np.asarray(pool, dtype=np.float64)[used]
+    vectors = np.asarray(pool[used], dtype=np.float64)
     embedding = np.empty(len(index), dtype=np.float64)
     order = np.argsort(rows[:, 0], kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(rows[order, 0]) != 0])
