@@ -36,7 +36,12 @@ class NotFound(StoreError):
 
 def jsonable(value: Any) -> Any:
     """A value from DuckDB or pandas as plain JSON: dates as ISO days, arrays as lists, NaN and NA as null."""
-    if value is None or value is pd.NaT:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value  # most of a store's values: a report converts some 600,000 of them
+    if kind is float:
+        return None if math.isnan(value) else value
+    if value is pd.NaT:
         return None
     if isinstance(value, dict):
         return {key: jsonable(item) for key, item in value.items()}
@@ -165,7 +170,7 @@ def narrative_list(
             store,
             """SELECT narrative_id, published, coalesce(outlet, '(unknown)') AS outlet, count(*) AS n
                FROM claims WHERE narrative_id IN (SELECT unnest(?::VARCHAR[])) AND published IS NOT NULL
-               GROUP BY ALL ORDER BY published""",
+               GROUP BY ALL ORDER BY published, outlet""",
             [ids],
         ):
             strips[row["narrative_id"]].append([row["published"], row["outlet"], row["n"]])
@@ -367,7 +372,7 @@ def _attach_reuse(
     rows = _rows(
         store,
         f"""SELECT doc_a, a_start, a_end, doc_b, b_start, b_end, score, kind, direction, n_words FROM reuse
-            {where} ORDER BY doc_a, a_start""",
+            {where} ORDER BY doc_a, a_start, doc_b, b_start""",
         params,
     )
     partners: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -443,7 +448,8 @@ def actor_list(store: Store) -> list[dict[str, Any]]:
            SELECT s.actor_id, coalesce(a.canonical, s.actor_id) AS canonical, a.kind,
                   sum(s.mentions)::INTEGER AS mentions, sum(s.documents)::INTEGER AS documents,
                   coalesce(any_value(l.labels), 0) AS labels,
-                  list(struct_pack(outlet := s.outlet, n := s.mentions) ORDER BY s.mentions DESC) AS outlets
+                  list(struct_pack(outlet := s.outlet, n := s.mentions) ORDER BY s.mentions DESC, s.outlet)
+                    AS outlets
            FROM seen s LEFT JOIN actors a USING (actor_id) LEFT JOIN labelled l USING (actor_id)
            GROUP BY s.actor_id, a.canonical, a.kind ORDER BY mentions DESC, s.actor_id""",
     )
