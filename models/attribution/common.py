@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from newstrace.attribution.tagger import viterbi_bio
+from newstrace.attribution.tagger import keep_central, viterbi_bio
 
 ROLES = ("source", "cue", "content")
 TAGS = ("O", "B", "I")
@@ -135,16 +135,10 @@ def new_accumulator(doc: Doc) -> tuple[np.ndarray, np.ndarray]:
 
 
 def accumulate(doc: Doc, acc, a: int, b: int, logits: np.ndarray) -> None:
-    """Keep, for each word, the logits from the window where it sits furthest from an edge."""
+    """Keep, for each word, the logits from the window where it sits furthest from an edge (as newstrace
+    does at run time)."""
     best, score = acc
-    for k in range(a, b):
-        if not doc.first[k]:
-            continue
-        w = doc.word_of[k]
-        ctx = min(k - a, b - 1 - k)
-        if ctx > score[w]:
-            score[w] = ctx
-            best[w] = logits[k - a + 1]
+    keep_central(best, score, doc.first, doc.word_of, a, b, logits)
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:

@@ -86,6 +86,28 @@ def windows(n: int, size: int, stride: int) -> list[tuple[int, int]]:
         start += stride
 
 
+def keep_central(
+    best: np.ndarray,
+    depth: np.ndarray,
+    first: Sequence[bool],
+    word_of: Sequence[int],
+    start: int,
+    end: int,
+    logits: np.ndarray,
+) -> None:
+    """Give each word whose first subword lies in the window ``[start, end)`` the window's logits (row
+    ``k - start + 1``, after [CLS]) when it sits further from the window's edges than in any window before
+    (``depth``). Only a word's first subword carries its tags. Training and export use this too."""
+    for k in range(start, end):
+        if not first[k]:
+            continue
+        w = word_of[k]
+        inside = min(k - start, end - 1 - k)
+        if inside > depth[w]:
+            depth[w] = inside
+            best[w] = logits[k - start + 1]
+
+
 def _batches(jobs: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
     """Windows of equal length run together: a text's last window is usually short, and padding it to the
     others' length was an eighth of the tagger's work on FA-KES."""
@@ -149,6 +171,7 @@ class Tagger:
         )
         ids = list(encoding.ids)
         word_of = list(encoding.word_ids)
+        first = [k == 0 or word_of[k] != word_of[k - 1] for k in range(len(ids))]
         best = np.zeros((len(words), 9), dtype=np.float32)
         depth = np.full(len(words), -1)
         jobs = windows(len(ids), self.manifest.window, self.manifest.stride)
@@ -160,14 +183,7 @@ class Tagger:
                 feeds["token_type_ids"] = np.zeros_like(batch)
             logits = self.session.run(None, feeds)[0]
             for row, (start, end) in enumerate(chunk):
-                for k in range(start, end):
-                    if k > 0 and word_of[k] == word_of[k - 1]:
-                        continue  # only a word's first subword carries its tags
-                    w = word_of[k]
-                    inside = min(k - start, end - 1 - k)
-                    if inside > depth[w]:  # keep the window where the word sits furthest from an edge
-                        depth[w] = inside
-                        best[w] = logits[row, k - start + 1]
+                keep_central(best, depth, first, word_of, start, end, logits[row])
         return words, best
 
     def extract(self, text: str) -> list[Attribution]:
