@@ -18,7 +18,7 @@ from newstrace import query
 from newstrace.link.claims import ClaimInput, extract_claims
 from newstrace.link.lexical import TfIdf
 from newstrace.link.narratives import NarrativeConfig, NarrativeIndex, assign, chain
-from newstrace.model import Annotations, Attribution, Claim, Sentence
+from newstrace.model import Annotations, Attribution, Claim, Mention, Sentence
 
 TEXT = (
     "The ministry said militants are preparing to stage a chemical attack in Kessarin. "
@@ -91,6 +91,24 @@ def test_an_intention_inside_a_reported_statement_stays_in_that_statement():
     claims = extract_claims(_doc(text, [said, plan]))
     assert [(c.text, c.attributed, c.source_text) for c in claims] == [
         ("the militants plan to stage a chemical attack in Kessarin", True, "The ministry")
+    ]
+
+
+def test_a_name_an_actor_was_known_by_is_no_claim_and_its_sentence_is_the_outlets():
+    # PolNeAR tags "X, which was known as Y" as an attribution with no source: cue "was known as".
+    text = (
+        "The Free Highlands Front, which was known as the Brotherhood of the High Passes, controls Kessarin. "
+        "It rained."
+    )
+    cue = (text.index("was known"), text.index(" the Brotherhood"))
+    names = ((0, text.index(",")), (text.index("the Brotherhood"), text.index(", controls")))
+    doc = _doc(text, [Attribution((), (cue,), names)])
+    doc.annotations.mentions = [
+        Mention(0, names[0][1], text[: names[0][1]], "ORG", "fhf", "Free Highlands Front")
+    ]
+    claims = extract_claims(doc)
+    assert [(c.text, c.attributed, c.source_type) for c in claims] == [
+        (text[: text.index(".") + 1], False, "outlet")
     ]
 
 

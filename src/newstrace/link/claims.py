@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from newstrace.attribution.classify import modality
-from newstrace.model import Annotations, Claim
+from newstrace.model import Annotations, Attribution, Claim
 
 # Group labels that stand for an actor in a sentence with no named actor ("militants are preparing…").
 _GROUP_WORDS = re.compile(
@@ -34,6 +34,20 @@ _INTENT_CUE = re.compile(
     r"prepar(?:e|es|ed|ing))\b",
     re.I,
 )
+
+
+# PolNeAR also tags naming as an attribution with no source: "The Free Highlands Front, which was known as the
+# Brotherhood of the High Passes" gets cue "was known as" and the two names as content. Nobody said anything
+# there either, so it is no claim; its sentence is the outlet's own, like any other.
+_NAMING_CUE = re.compile(
+    r"^(?:(?:which|who|was|were|is|are|had|has|been|formerly|previously|also|once|better|widely|commonly|"
+    r"now|then|later)\s+)*(?:known|referred\s+to)\s+as$",
+    re.I,
+)
+
+
+def _naming(text: str, attribution: Attribution) -> bool:
+    return not attribution.source and bool(_NAMING_CUE.match(_join(text, attribution.cue).strip()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +172,8 @@ def extract_claims(doc: ClaimInput) -> list[Claim]:
 
     covered: list[tuple[int, int]] = []
     for index, attribution in enumerate(found.attributions):
+        if _naming(text, attribution):
+            continue
         covered.extend(attribution.source + attribution.cue + attribution.content)
         if not attribution.content or index in intentions or index in absorbed:
             continue
