@@ -23,6 +23,7 @@ import itertools
 import json
 import sys
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from benchlib import SHARED  # noqa: E402
-from newstrace.attribution.polnear import read_split  # noqa: E402
-from newstrace.attribution.scoring import evaluate  # noqa: E402
+from newstrace.attribution.polnear import PolnearArticle, read_split  # noqa: E402
+from newstrace.attribution.scoring import PRF, evaluate  # noqa: E402
 from newstrace.attribution.tagger import (  # noqa: E402
     ROLES,
     Tagger,
@@ -46,7 +47,12 @@ SEED = 0
 SEARCH_ORDER = ("content", "cue", "source")
 
 
-def exact_counts(articles, logits, indices, costs):
+def exact_counts(
+    articles: Sequence[PolnearArticle],
+    logits: Sequence[tuple[list[tuple[int, int]], np.ndarray]],
+    indices: Iterable[int],
+    costs: Mapping[str, Mapping[str, float]] | None,
+) -> dict[str, PRF]:
     """Per role, the exact-match PRF of the whole extraction over the given articles."""
     transitions = transition_scores(costs)
     documents = [
@@ -61,12 +67,11 @@ def exact_counts(articles, logits, indices, costs):
     return {role: result.spans[role]["exact"] for role in ROLES}
 
 
-def f1(prf_a, prf_b=None) -> float:
-    if prf_b is None:
-        return prf_a.f1
-    total = type(prf_a)()
-    total += prf_a
-    total += prf_b
+def pooled_f1(first: PRF, second: PRF) -> float:
+    """F1 of two halves' counts taken together."""
+    total = PRF()
+    total += first
+    total += second
     return total.f1
 
 
@@ -100,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         for begin, split in itertools.product(BEGIN, SPLIT):
             costs = {**chosen, role: {"begin": begin, "split": split}}
             scores[(begin, split)] = [exact_counts(articles, logits, half, costs)[role] for half in halves]
-        whole = {k: f1(a, b) for k, (a, b) in scores.items()}
+        whole = {k: pooled_f1(a, b) for k, (a, b) in scores.items()}
         on_a = max(scores, key=lambda k: (scores[k][0].f1, -abs(k[0]) - abs(k[1])))
         on_b = max(scores, key=lambda k: (scores[k][1].f1, -abs(k[0]) - abs(k[1])))
         a_to_b = scores[on_a][1].f1 - scores[none][1].f1
