@@ -49,6 +49,53 @@ def test_viterbi_with_begin_and_split_costs_finds_the_best_sequence_under_them()
             assert tags[:, layer].tolist() == _best_by_search(logp[:, layer], begin, split)
 
 
+def _best_by_matrix(logp: np.ndarray, matrix: np.ndarray) -> list[int]:
+    """Brute force under a full 3 x 3 transition matrix (the first word scored as if after O)."""
+    best, best_score = None, -np.inf
+    for tags in itertools.product(range(3), repeat=len(logp)):
+        if tags[0] == 2 or any(a == 0 and b == 2 for a, b in itertools.pairwise(tags)):
+            continue
+        score = sum(logp[t, tag] for t, tag in enumerate(tags))
+        score += sum(matrix[previous, tag] for previous, tag in zip((0, *tags), tags, strict=False))
+        if score > best_score:
+            best, best_score = list(tags), score
+    return best
+
+
+def test_learned_transitions_and_costs_add_up_and_viterbi_finds_the_best_sequence_under_them():
+    rng = np.random.default_rng(5)
+    learned = {role: rng.normal(size=(3, 3)).tolist() for role in ("source", "cue", "content")}
+    costs = {"cue": {"begin": -1.0, "split": -1.5}}
+    transitions = transition_scores(costs, learned)
+    expected = np.asarray(learned["cue"])
+    expected[0, 1] -= 1.0
+    expected[1:, 1] -= 1.5
+    assert np.allclose(transitions[1, :, 1], expected[:, 1])
+    assert transitions[1, 0, 2] == -1e9  # still no I after O, whatever was learned
+    at_boundary = transition_scores(costs, learned, at_boundary=True)
+    assert np.allclose(at_boundary[1, 1:, 1], np.asarray(learned["cue"])[1:, 1])  # no split cost there
+    for n in (1, 4, 7):
+        logp = np.log(rng.dirichlet(np.ones(3), size=(n, 3)))
+        tags = viterbi_bio(logp, transitions)
+        for layer in range(3):
+            assert tags[:, layer].tolist() == _best_by_matrix(logp[:, layer], transitions[layer])
+
+
+def test_at_a_boundary_a_learned_split_score_stays_and_only_the_split_cost_goes():
+    logits = np.zeros((4, 9), dtype=np.float32)
+    logits[:, 0] = logits[:, 3] = 5.0
+    logits[:, 8] = 2.0
+    logits[0, 7] = logits[2, 7] = 3.0  # two spans, barely: B at the first and third word
+    learned = {"content": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, -2.0, 0.0]]}  # I -> B discouraged
+    free = np.array([False, False, True, False])  # the third word opens a paragraph
+    plain = transition_scores(None, learned)
+    boundary = transition_scores(None, learned, at_boundary=True)
+    logp = logits.reshape(4, 3, 3) - np.log(np.exp(logits.reshape(4, 3, 3)).sum(-1, keepdims=True))
+    # the learned I -> B score joins the two spans even at the boundary; the old default (0 there) would not
+    assert viterbi_bio(logp, plain, free, boundary)[:, 2].tolist() == [1, 2, 2, 2]
+    assert viterbi_bio(logp, plain, free)[:, 2].tolist() == [1, 2, 1, 2]
+
+
 def test_a_split_cost_joins_two_spans_the_logits_barely_separate():
     words = [(0, 3), (4, 9), (10, 14), (15, 20)]
     logits = np.zeros((4, 9), dtype=np.float32)

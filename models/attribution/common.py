@@ -146,7 +146,9 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
     return x - np.log(np.exp(x).sum(-1, keepdims=True))
 
 
-def decode(doc: Doc, word_logits: np.ndarray, method: str = "viterbi") -> dict[str, list[Span]]:
+def decode(
+    doc: Doc, word_logits: np.ndarray, method: str = "viterbi", transitions: np.ndarray | None = None
+) -> dict[str, list[Span]]:
     """Per-word logits -> character spans per role.
 
     ``viterbi`` (default): constrained BIO decoding per role layer (a span must open with B). ``argmax``:
@@ -156,7 +158,7 @@ def decode(doc: Doc, word_logits: np.ndarray, method: str = "viterbi") -> dict[s
     scores = word_logits.reshape(len(doc.words), 3, 3)
     if method == "viterbi":
         logp = _log_softmax(scores.astype(np.float64))
-        tags = viterbi_bio(logp) if len(doc.words) else np.zeros((0, 3))
+        tags = viterbi_bio(logp, transitions) if len(doc.words) else np.zeros((0, 3))
     else:
         tags = scores.argmax(-1)
     out: dict[str, list[Span]] = {}

@@ -153,6 +153,8 @@ def main() -> None:
         "scheme": "3 BIO layers (source, cue, content); 9 logits = 3 softmax groups of (O, B, I); "
         "first subword of each word (word_regex)",
     }
+    if (model_dir / "crf.json").exists():  # trained with train.py --crf: its transitions decode
+        cfg["crf"] = json.loads((model_dir / "crf.json").read_text())["transitions"]
     (out / "attribution.json").write_text(json.dumps(cfg, indent=2) + "\n")
     shutil.copy(model_dir / "tokenizer.json", out / "tokenizer.json")
 

@@ -1,6 +1,9 @@
 """Copy a trained, exported attribution model into newstrace's package data, with its manifest.
 
-    python models/attribution/package.py models/attribution/artifacts/onnx
+    python models/attribution/package.py models/attribution/artifacts/onnx [TARGET]
+
+TARGET defaults to newstrace's package data; another folder holds a candidate model that
+``NEWSTRACE_ATTRIBUTION_MODEL=TARGET`` makes newstrace use, for evaluation before it replaces the shipped one.
 
 The folder must hold `model.int8.onnx`, `tokenizer.json`, `attribution.json` (window, stride, word pattern)
 and `onnx_metrics.json` (dev figures). The manifest records the model's sha256, which the runtime checks.
@@ -17,14 +20,14 @@ from pathlib import Path
 TARGET = Path(__file__).resolve().parents[2] / "src" / "newstrace" / "data" / "attribution"
 
 
-def main(folder: Path) -> None:
+def main(folder: Path, target: Path = TARGET) -> None:
     config = json.loads((folder / "attribution.json").read_text(encoding="utf-8"))
     metrics = json.loads((folder / "onnx_metrics.json").read_text(encoding="utf-8"))
     int8 = metrics["onnx"]["model.int8.onnx"]
-    TARGET.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(folder / "model.int8.onnx", TARGET / "model.onnx")
-    shutil.copyfile(folder / "tokenizer.json", TARGET / "tokenizer.json")
-    digest = hashlib.sha256((TARGET / "model.onnx").read_bytes()).hexdigest()
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(folder / "model.int8.onnx", target / "model.onnx")
+    shutil.copyfile(folder / "tokenizer.json", target / "tokenizer.json")
+    digest = hashlib.sha256((target / "model.onnx").read_bytes()).hexdigest()
     manifest = {
         "model": "all-MiniLM-L6-v2 fine-tuned on PolNeAR train (models/attribution/train.py), int8 ONNX"
         + (f", {config['graph']}" if config.get("graph") else ""),
@@ -33,19 +36,20 @@ def main(folder: Path) -> None:
         "word_pattern": config["word_regex"],
         "decoding": config.get("decoding", "viterbi"),
         "labels": config["labels"],
+        **({"crf": config["crf"]} if config.get("crf") else {}),
         "sha256": digest,
-        "bytes": (TARGET / "model.onnx").stat().st_size,
+        "bytes": (target / "model.onnx").stat().st_size,
         "dev": {
             "split": "PolNeAR dev, one annotator per article, 84 articles",
             "scores": int8.get("dev_shared_scorer"),
             "words_per_second": {k: v for k, v in int8.items() if k.startswith("words_per_s")},
         },
     }
-    (TARGET / "manifest.json").write_text(
+    (target / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    print(f"{TARGET}: model.onnx sha256 {digest}, {manifest['bytes'] / 1e6:.1f} MB")
+    print(f"{target}: model.onnx sha256 {digest}, {manifest['bytes'] / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else TARGET)

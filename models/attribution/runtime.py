@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 from common import accumulate, decode, load_tokenizer, make_doc, new_accumulator, window_inputs
 
-from newstrace.attribution.tagger import windows
+from newstrace.attribution.tagger import transition_scores, windows
 
 
 class AttributionTagger:
@@ -29,6 +29,8 @@ class AttributionTagger:
         cfg = json.loads((folder / "attribution.json").read_text())
         common.set_word_regex(cfg.get("word_regex", common.LEGACY_WORD_RE))  # process-wide
         self.decoding = cfg.get("decoding", "viterbi")
+        # a model trained with a CRF decodes with its learned transitions
+        self.transitions = transition_scores({}, cfg["crf"]) if cfg.get("crf") else None
         self.size = cfg["max_length"] - 2
         self.stride = cfg["eval_stride"]
         self.batch_size = batch_size
@@ -57,7 +59,7 @@ class AttributionTagger:
             logits = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
             for (a, b), lg in zip(chunk, logits, strict=False):
                 accumulate(doc, acc, a, b, lg)
-        return decode(doc, acc[0], self.decoding)
+        return decode(doc, acc[0], self.decoding, self.transitions)
 
     def tag(self, text: str) -> dict[str, list[tuple[int, int]]]:
         return self.tag_doc(make_doc(self.tokenizer, "", text))

@@ -43,7 +43,7 @@ from common import (
     window_inputs,
 )
 
-from newstrace.attribution.tagger import windows
+from newstrace.attribution.tagger import transition_scores, windows
 
 HERE = Path(__file__).resolve().parent
 
@@ -90,8 +90,64 @@ def loss_fn(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     )
 
 
+class BioCrf(torch.nn.Module):
+    """One linear-chain CRF per role over the labelled words (first subwords) of a window.
+
+    ``transitions[r, i, j]`` scores tag j after tag i in role r; ``start[r, j]`` scores a window's first word.
+    A training window may open inside a span, so its first word may be I; an article never does, and the
+    runtime decodes a whole article with these transitions (``newstrace.attribution.tagger``, the manifest's
+    ``"transitions"``). Emission scores are the logits themselves: the per-word log-softmax of the runtime adds
+    the same constant to every path, so the best path is the same.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.transitions = torch.nn.Parameter(torch.zeros(3, 3, 3))
+        self.start = torch.nn.Parameter(torch.zeros(3, 3))
+
+    def nll(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Negative log-likelihood of the gold tags, summed over windows and roles, per labelled word."""
+        b = logits.shape[0]
+        labelled = labels[:, :, 0] != IGNORE  # the three roles label the same words
+        counts = labelled.sum(1)
+        width = int(counts.max())
+        if width == 0:
+            return logits.sum() * 0.0
+        # the labelled positions of each window, packed to the left
+        order = torch.sort((~labelled).to(torch.int8), dim=1, stable=True).indices[:, :width]
+        mask = torch.arange(width)[None, :] < counts[:, None]  # (b, width)
+        emissions = torch.gather(logits, 1, order[:, :, None].expand(b, width, 9)).view(b, width, 3, 3)
+        tags = torch.gather(labels, 1, order[:, :, None].expand(b, width, 3)).clamp(min=0)  # (b, width, 3)
+        roles = torch.arange(3)
+        # gold path score
+        emitted = emissions.gather(3, tags[..., None]).squeeze(3)  # (b, width, 3)
+        gold = self.start[roles, tags[:, 0]] + emitted[:, 0]
+        moved = self.transitions[roles[None, None, :], tags[:, :-1], tags[:, 1:]]  # (b, width-1, 3)
+        gold = gold + ((moved + emitted[:, 1:]) * mask[:, 1:, None]).sum(1)
+        # partition function
+        alpha = self.start[None] + emissions[:, 0]  # (b, 3 roles, 3 tags)
+        for t in range(1, width):
+            step = torch.logsumexp(alpha[..., :, None] + self.transitions[None], dim=2) + emissions[:, t]
+            alpha = torch.where(mask[:, t, None, None], step, alpha)
+        log_z = torch.logsumexp(alpha, dim=2)  # (b, 3)
+        return (log_z - gold).sum() / counts.sum().clamp(min=1)
+
+    def matrices(self) -> dict[str, list[list[float]]]:
+        return {role: self.transitions[r].detach().tolist() for r, role in enumerate(ROLES)}
+
+
 @torch.inference_mode()
-def predict(model, docs, size: int, stride: int, batch_size: int, cls_id: int, sep_id: int, pad_id: int):
+def predict(
+    model,
+    docs,
+    size: int,
+    stride: int,
+    batch_size: int,
+    cls_id: int,
+    sep_id: int,
+    pad_id: int,
+    transitions=None,
+):
     """Per-doc predicted spans (dict role -> spans), windows over each article, best-context logits per word."""
     model.eval()
     jobs = []  # (doc index, a, b)
@@ -106,12 +162,21 @@ def predict(model, docs, size: int, stride: int, batch_size: int, cls_id: int, s
         logits = model(input_ids=ids, attention_mask=mask).logits.float().numpy()
         for (d, a, b), lg in zip(chunk, logits, strict=False):
             accumulate(docs[d], accs[d], a, b, lg)
-    return [decode(doc, acc[0]) for doc, acc in zip(docs, accs, strict=False)]
+    return [decode(doc, acc[0], transitions=transitions) for doc, acc in zip(docs, accs, strict=False)]
 
 
-def evaluate(model, docs, args, ids_, gold_attributions) -> dict:
+def evaluate(model, docs, args, ids_, gold_attributions, crf: BioCrf | None = None) -> dict:
     t0 = time.time()
-    preds = predict(model, docs, args.max_length - 2, args.eval_stride, args.eval_batch_size, *ids_)
+    transitions = transition_scores({}, crf.matrices()) if crf is not None else None
+    preds = predict(
+        model,
+        docs,
+        args.max_length - 2,
+        args.eval_stride,
+        args.eval_batch_size,
+        *ids_,
+        transitions=transitions,
+    )
     pairs = [(doc.gold, p) for doc, p in zip(docs, preds, strict=False)]
     out = {
         "exact_distinct": exact_scores(pairs, distinct=True),
@@ -170,6 +235,13 @@ def main() -> None:
         help="comma-separated encoder layers of --base to keep (e.g. 0,2,4,5): a shallower, faster tagger "
         "started from a trained one",
     )
+    ap.add_argument(
+        "--crf",
+        action="store_true",
+        help="train a linear-chain CRF per role with the encoder (loss: cross-entropy + CRF likelihood); its "
+        "transitions are saved in crf.json and decode the article",
+    )
+    ap.add_argument("--crf-lr", type=float, default=5e-3, help="learning rate of the CRF transitions")
     ap.add_argument("--no-save", action="store_true")
     ap.add_argument(
         "--word-regex",
@@ -255,6 +327,9 @@ def main() -> None:
             "weight_decay": 0.0,
         },
     ]
+    crf = BioCrf() if args.crf else None
+    if crf is not None:
+        groups.append({"params": list(crf.parameters()), "weight_decay": 0.0, "lr": args.crf_lr})
     opt = torch.optim.AdamW(groups, lr=args.lr)
     steps_per_epoch = math.ceil(len(train_items) / args.batch_size)
     total_steps = max(1, round(steps_per_epoch * args.epochs))
@@ -290,6 +365,8 @@ def main() -> None:
                 # no mask when nothing is padded (most windows are full): lets SDPA take its fast path
                 logits = model(input_ids=ids, attention_mask=None if bool(mask.all()) else mask).logits
             loss = loss_fn(logits.float(), labels)
+            if crf is not None:
+                loss = loss + crf.nll(logits.float(), labels)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
@@ -312,7 +389,7 @@ def main() -> None:
                 args.stop_after_steps and step >= args.stop_after_steps
             )
             if step in eval_at or step >= total_steps or budget_hit:
-                scores = evaluate(model, dev_docs, args, ids_, dev_gold)
+                scores = evaluate(model, dev_docs, args, ids_, dev_gold, crf)
                 rec = {
                     "step": step,
                     "epoch": round(step / steps_per_epoch, 3),
@@ -335,6 +412,11 @@ def main() -> None:
                         out.mkdir(parents=True, exist_ok=True)
                         model.save_pretrained(out, safe_serialization=True)
                         tokenizer.save(str(out / "tokenizer.json"))
+                        if crf is not None:
+                            (out / "crf.json").write_text(
+                                json.dumps({"transitions": crf.matrices(), "start": crf.start.tolist()})
+                                + "\n"
+                            )
                         for name in ("vocab.txt", "tokenizer_config.json", "special_tokens_map.json"):
                             if (Path(args.base) / name).exists():
                                 shutil.copy(Path(args.base) / name, out / name)

@@ -41,7 +41,7 @@ from newstrace.attribution.tagger import (  # noqa: E402
     transition_scores,
 )
 
-BEGIN = (-3.0, -2.5, -2.0, -1.75, -1.5, -1.25, -1.0, -0.75, -0.5, -0.25, 0.0, 0.25)
+BEGIN = (-3.0, -2.5, -2.0, -1.75, -1.5, -1.25, -1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0)
 SPLIT = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.0)
 SEED = 0
 SEARCH_ORDER = ("content", "cue", "source")
@@ -52,13 +52,16 @@ def exact_counts(
     logits: Sequence[tuple[list[tuple[int, int]], np.ndarray]],
     indices: Iterable[int],
     costs: Mapping[str, Mapping[str, float]] | None,
+    learned: Mapping[str, Sequence[Sequence[float]]] | None = None,
 ) -> dict[str, PRF]:
-    """Per role, the exact-match PRF of the whole extraction over the given articles."""
-    transitions = transition_scores(costs)
+    """Per role, the exact-match PRF of the whole extraction over the given articles, decoded with the
+    model's ``learned`` transitions (a CRF's, if it has them) plus ``costs``."""
+    transitions = transition_scores(costs, learned)
+    boundary = transition_scores(costs, learned, at_boundary=True)
     documents = [
         (
             articles[i].text,
-            attributions(articles[i].text, *logits[i], transitions),
+            attributions(articles[i].text, *logits[i], transitions, boundary),
             articles[i].attributions,
         )
         for i in indices
@@ -87,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     articles = list(read_split(polnear, "dev"))
     tagger = Tagger(folder, threads=2)
+    learned = tagger.manifest.learned
     started = time.perf_counter()
     logits = [tagger.word_logits(a.text) for a in articles]
     print(f"{len(articles)} dev articles tagged in {time.perf_counter() - started:.1f} s")
@@ -104,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         scores = {}
         for begin, split in itertools.product(BEGIN, SPLIT):
             costs = {**chosen, role: {"begin": begin, "split": split}}
-            scores[(begin, split)] = [exact_counts(articles, logits, half, costs)[role] for half in halves]
+            scores[(begin, split)] = [
+                exact_counts(articles, logits, half, costs, learned)[role] for half in halves
+            ]
         whole = {k: pooled_f1(a, b) for k, (a, b) in scores.items()}
         on_a = max(scores, key=lambda k: (scores[k][0].f1, -abs(k[0]) - abs(k[1])))
         on_b = max(scores, key=lambda k: (scores[k][1].f1, -abs(k[0]) - abs(k[1])))
@@ -117,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             f"| {role} | {whole[none]:.4f} | {keep} | {whole[keep]:.4f} | {on_a}: {a_to_b:+.4f} "
             f"| {on_b}: {b_to_a:+.4f} |"
         )
-    final = exact_counts(articles, logits, range(len(articles)), chosen)
-    base = exact_counts(articles, logits, range(len(articles)), None)
+    final = exact_counts(articles, logits, range(len(articles)), chosen, learned)
+    base = exact_counts(articles, logits, range(len(articles)), None, learned)
     print(
         "\nwith the kept costs, dev exact F1 "
         + " / ".join(f"{final[r].f1:.4f}" for r in ROLES)

@@ -3,10 +3,12 @@
 The model (MiniLM fine-tuned on PolNeAR by ``models/attribution/train.py``) reads WordPiece tokens in
 overlapping windows and gives every word three BIO tags, one per role (SOURCE, CUE, CONTENT), so a word can
 be the content of one attribution and the source of another nested in it. Each word keeps the logits of the
-window where it sits furthest from an edge. Spans are then linked into attributions (:mod:`.link`).
+window where it sits furthest from an edge. Each role's tags are decoded with Viterbi under the transition
+scores the model was trained with (a CRF per role) plus span costs chosen on dev. Spans are then linked into
+attributions (:mod:`.link`).
 
 The artifact folder holds ``model.onnx``, ``tokenizer.json`` and ``manifest.json`` (labels, window size and
-stride, sha256 of the model, and the dev scores it reached).
+stride, sha256 of the model, the CRF's transitions and the span costs, and the dev scores it reached).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class Manifest:
     sha256: str
     scores: dict[str, object]
     transitions: dict[str, dict[str, float]] = field(default_factory=dict)  # role -> begin / split costs
+    learned: dict[str, list[list[float]]] = field(default_factory=dict)  # role -> CRF transitions, 3 x 3
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
@@ -63,6 +66,7 @@ class Manifest:
             str(data["sha256"]),
             dict(data.get("dev", {})),
             {role: dict(costs) for role, costs in data.get("transitions", {}).items()},
+            {role: [list(row) for row in matrix] for role, matrix in data.get("crf", {}).items()},
         )
 
 
@@ -152,14 +156,15 @@ class Tagger:
         self.cls_id = self.tokenizer.token_to_id("[CLS]")
         self.sep_id = self.tokenizer.token_to_id("[SEP]")
         self.word = re.compile(self.manifest.word_pattern)
-        self.transitions = transition_scores(self.manifest.transitions)
+        self.transitions = transition_scores(self.manifest.transitions, self.manifest.learned)
+        self.boundary = transition_scores(self.manifest.transitions, self.manifest.learned, at_boundary=True)
 
     def spans(self, text: str) -> dict[str, list[Span]]:
         """The role spans of one text, as character offsets snapped to words."""
         words, logits = self.word_logits(text)
         if not words:
             return {role: [] for role in ROLES}
-        return _decode(words, logits, self.transitions, text)
+        return _decode(words, logits, self.transitions, text, self.boundary)
 
     def word_logits(self, text: str) -> tuple[list[Span], np.ndarray]:
         """The words of a text (character offsets) and their 9 logits (roles x O/B/I), before decoding."""
@@ -188,7 +193,7 @@ class Tagger:
 
     def extract(self, text: str) -> list[Attribution]:
         words, logits = self.word_logits(text)
-        return attributions(text, words, logits, self.transitions)
+        return attributions(text, words, logits, self.transitions, self.boundary)
 
     def extract_many(self, texts: Sequence[str]) -> list[list[Attribution]]:
         return [self.extract(text) for text in texts]
@@ -214,18 +219,27 @@ def _trimmed(text: str, spans: list[Span]) -> list[Span]:
     return kept
 
 
-def transition_scores(costs: Mapping[str, Mapping[str, float]] | None = None) -> np.ndarray:
+def transition_scores(
+    costs: Mapping[str, Mapping[str, float]] | None = None,
+    learned: Mapping[str, Sequence[Sequence[float]]] | None = None,
+    at_boundary: bool = False,
+) -> np.ndarray:
     """Per role, the log-score added when a tag follows another (roles x previous O/B/I x O/B/I).
 
+    ``learned[role]`` is a 3 x 3 matrix of transition scores trained with the model (a CRF), 0 when absent.
     ``costs[role]["begin"]`` is added to every span that opens after O (or at the start), and
     ``costs[role]["split"]`` to a span that opens right where another ends (B after B or I). Both are 0
-    unless the manifest says otherwise. I never follows O: every span opens with B.
+    unless the manifest says otherwise. I never follows O: every span opens with B. ``at_boundary`` gives
+    the scores where the text has a boundary of its own (:func:`boundaries`): there no split cost is paid.
     """
     scores = np.zeros((len(ROLES), 3, 3))
     for r, role in enumerate(ROLES):
+        if learned and role in learned:
+            scores[r] = np.asarray(learned[role], dtype=np.float64)
         given = (costs or {}).get(role, {})
-        scores[r, 0, 1] = float(given.get("begin", 0.0))
-        scores[r, 1:, 1] = float(given.get("split", 0.0))
+        scores[r, 0, 1] += float(given.get("begin", 0.0))
+        if not at_boundary:
+            scores[r, 1:, 1] += float(given.get("split", 0.0))
     scores[:, 0, 2] = -1e9
     return scores
 
@@ -247,7 +261,10 @@ def boundaries(text: str, words: list[Span]) -> np.ndarray:
 
 
 def viterbi_bio(
-    logp: np.ndarray, transitions: np.ndarray | None = None, free: np.ndarray | None = None
+    logp: np.ndarray,
+    transitions: np.ndarray | None = None,
+    free: np.ndarray | None = None,
+    at_boundary: np.ndarray | None = None,
 ) -> np.ndarray:
     """Each layer's most probable O/B/I tags (0/1/2) where every span opens with B (no O->I, no leading I).
 
@@ -255,6 +272,8 @@ def viterbi_bio(
     the first word is scored as if an O came before it. Where ``free`` is true (:func:`boundaries`: a word
     that opens a paragraph or follows a closing quote), a span may open right after another at no split
     cost: the text has a boundary there of its own, and the cost would join a quote to what comes next.
+    ``at_boundary`` gives the scores used there (``transition_scores(..., at_boundary=True)``); without it, a
+    span opening right after another scores 0 at a boundary.
 
     Taking each word's best tag alone breaks long contents into pieces; on PolNeAR dev this decoding lifts
     exact F1 from 0.72/0.66/0.54 to 0.77/0.70/0.61 (source/cue/content, models/attribution/README.md).
@@ -262,8 +281,9 @@ def viterbi_bio(
     n, layers, _ = logp.shape  # words x layers x (O, B, I); the layers are decoded side by side
     if transitions is None:
         transitions = transition_scores()[:layers]
-    at_boundary = transitions.copy()
-    at_boundary[:, 1:, 1] = 0.0
+    if at_boundary is None:
+        at_boundary = transitions.copy()
+        at_boundary[:, 1:, 1] = 0.0
     score = logp[0].astype(np.float64) + transitions[:, 0, :]
     back = np.zeros((n, layers, 3), dtype=np.int64)
     for t in range(1, n):
@@ -280,7 +300,11 @@ def viterbi_bio(
 
 
 def _decode(
-    words: list[Span], logits: np.ndarray, transitions: np.ndarray | None = None, text: str | None = None
+    words: list[Span],
+    logits: np.ndarray,
+    transitions: np.ndarray | None = None,
+    text: str | None = None,
+    at_boundary: np.ndarray | None = None,
 ) -> dict[str, list[Span]]:
     """Three BIO layers to spans, each decoded under the BIO constraint with ``transitions`` (and the
     paragraph breaks of ``text``, when given)."""
@@ -290,7 +314,7 @@ def _decode(
         - np.log(np.exp(scores - scores.max(-1, keepdims=True)).sum(-1, keepdims=True))
         - scores.max(-1, keepdims=True)
     )
-    tags = viterbi_bio(logp, transitions, None if text is None else boundaries(text, words))
+    tags = viterbi_bio(logp, transitions, None if text is None else boundaries(text, words), at_boundary)
     found: dict[str, list[Span]] = {}
     for r, role in enumerate(ROLES):
         spans: list[Span] = []
@@ -312,12 +336,16 @@ def _decode(
 
 
 def attributions(
-    text: str, words: list[Span], logits: np.ndarray, transitions: np.ndarray | None = None
+    text: str,
+    words: list[Span],
+    logits: np.ndarray,
+    transitions: np.ndarray | None = None,
+    at_boundary: np.ndarray | None = None,
 ) -> list[Attribution]:
     """A text's attributions from its words' logits (:meth:`Tagger.word_logits`): decoded, then linked."""
     if not words:
         return []
-    found = _decode(words, logits, transitions, text)
+    found = _decode(words, logits, transitions, text, at_boundary)
     return link(text, found["source"], found["cue"], _trimmed(text, found["content"]))
 
 
