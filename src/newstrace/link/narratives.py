@@ -35,8 +35,10 @@ class NarrativeConfig:
     """Similarities are ``(1 - lexical_weight) * embedding cosine + lexical_weight * TF-IDF cosine``."""
 
     # A claim joins the narrative of its most similar earlier claim (of another document) at this similarity.
-    threshold: float = 0.39
-    context: float = 0.3  # ... or, below that, of a claim of its own document at this similarity (new detail)
+    threshold: float = 0.36
+    context: float = (
+        0.25  # ... or, below that, of a claim of its own document at this similarity (new detail)
+    )
     lexical_weight: float = 0.5
     candidates: int = 20  # nearest earlier claims by embedding considered for each claim
     shortlist: float = 0.4  # embedding cosine below which a claim is never a candidate
