@@ -36,9 +36,8 @@ class NarrativeConfig:
 
     # A claim joins the narrative of its most similar earlier claim (of another document) at this similarity.
     threshold: float = 0.36
-    context: float = (
-        0.25  # ... or, below that, of a claim of its own document at this similarity (new detail)
-    )
+    # ... or, below that, the narrative of a claim of its own document at this similarity (a new detail).
+    context: float = 0.25
     lexical_weight: float = 0.5
     candidates: int = 20  # nearest earlier claims by embedding considered for each claim
     shortlist: float = 0.4  # embedding cosine below which a claim is never a candidate
@@ -110,13 +109,14 @@ def nearest(
         empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
         return [empty for _ in range(len(queries))]
     top = min(k, len(pool))
-    rough = np.asarray(queries, dtype=np.float32) @ np.asarray(pool, dtype=np.float32).T
+    pool = np.asarray(pool)
+    rough = np.asarray(queries, dtype=np.float32) @ pool.astype(np.float32, copy=False).T
     cut = np.maximum(np.partition(rough, len(pool) - top, axis=1)[:, len(pool) - top], floor) - _SLACK
-    pool64 = np.asarray(pool, dtype=np.float64)
     found = []
     for query, row, limit in zip(np.asarray(queries, dtype=np.float64), rough, cut, strict=True):
         near = np.flatnonzero(row >= limit)
-        sims = np.round(pool64[near] @ query, 9)
+        # only the candidates go to float64: callers pass the same whole pool block after block
+        sims = np.round(np.asarray(pool[near], dtype=np.float64) @ query, 9)
         chosen = top_neighbours(sims, k, floor)
         found.append((near[chosen], sims[chosen]))
     return found
