@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from newstrace.attribution.tagger import _decode, transition_scores, viterbi_bio
+from newstrace.attribution.tagger import _decode, extend_cue, transition_scores, viterbi_bio
 
 
 def _best_by_search(logp: np.ndarray, begin: float = 0.0, split: float = 0.0) -> list[int]:
@@ -128,3 +128,17 @@ def test_boundaries_are_paragraph_starts_and_closing_quotes_not_apostrophes_or_o
     words = [(m.start(), m.end()) for m in re.finditer(r"\w+|[^\w\s]", text)]
     marked = [text[s:e] for (s, e), free in zip(words, boundaries(text, words), strict=True) if free]
     assert marked == ["Then", "again", "Next"]
+
+
+def test_a_cue_that_stops_at_the_verb_takes_in_the_medium_of_the_statement():
+    text = "The ministry said in a statement that talks resume, and the mayor said in an interview on Monday."
+    said, later = _at(text, "said"), _at(text, "said", 40)
+    assert text[slice(*extend_cue(text, said))] == "said in a statement"
+    assert text[slice(*extend_cue(text, later))] == "said in an interview"
+    text = "The ministry said in a hurry that talks resume."
+    assert extend_cue(text, _at(text, "said")) == _at(text, "said")
+
+
+def _at(text: str, part: str, after: int = 0) -> tuple[int, int]:
+    start = text.index(part, after)
+    return start, start + len(part)

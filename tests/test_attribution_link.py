@@ -6,7 +6,7 @@ from collections import Counter
 
 from tests.conftest import shared_path
 
-from newstrace.attribution.link import link
+from newstrace.attribution.link import close_quote, link
 from newstrace.attribution.polnear import read_split
 
 
@@ -74,3 +74,28 @@ def test_far_pairs_are_cut_short_without_changing_the_links():
     first, second = link(text, sources, cues, contents)
     assert (first.source, first.content) == ((sources[0],), (contents[0],))
     assert (second.source, second.content) == ((sources[1],), (contents[1],))
+
+
+def test_a_quotation_ends_its_content_when_the_speaker_follows_the_closing_mark():
+    text = (
+        "“The council has received word that the dam will be opened at dawn,” the deputy warden has warned, "
+        "Colonel Ivo Marsh, said on Friday."
+    )
+    cue = _span(text, "said")
+    # the tagger read on past the closing mark, into the words that introduce the speaker
+    content = (0, _span(text, "has warned")[1])
+    (attribution,) = link(text, [_span(text, "Colonel Ivo Marsh")], [cue], [content])
+    assert text[slice(*attribution.content[0])] == (
+        "“The council has received word that the dam will be opened at dawn,”"
+    )
+
+
+def test_a_content_that_only_holds_a_quoted_phrase_or_comes_after_its_cue_is_kept_whole():
+    text = "The mayor called the plan “a disaster,” adding that the river is still high, the paper said."
+    held = _span(text, "the plan “a disaster,” adding that the river is still high")
+    assert close_quote(text, held, _span(text, "said")) == held  # does not open with the mark
+    text = "The warden said: “We are not ready,” and the river is still high."
+    after = _span(text, "“We are not ready,” and the river is still high.")
+    assert close_quote(text, after, _span(text, "said")) == after  # the cue comes first
+    quoted = _span(text, "“We are not ready,”")
+    assert close_quote(text, quoted, (len(text), len(text))) == quoted  # nothing after the mark

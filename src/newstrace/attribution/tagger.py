@@ -346,7 +346,24 @@ def attributions(
     if not words:
         return []
     found = _decode(words, logits, transitions, text, at_boundary)
-    return link(text, found["source"], found["cue"], _trimmed(text, found["content"]))
+    cues = [extend_cue(text, cue) for cue in found["cue"]]
+    return link(text, found["source"], cues, _trimmed(text, found["content"]))
+
+
+# The medium a statement came in belongs to its cue in PolNeAR ("said in a statement": 46 cues in train, one
+# source; "in an interview": 28 cues, 4 other spans); the tagger sometimes stops at the verb.
+_MEDIUM = re.compile(
+    r" in (?:a|an) (?:(?:written|joint|brief) )?(?:statement|interview|email|e-mail|tweet|press release)\b"
+)
+
+
+def extend_cue(text: str, cue: Span) -> Span:
+    """A cue that stops right before "in a statement" (interview, email, tweet, press release) takes it in.
+
+    On PolNeAR dev this lifts cue exact F1 from 75.3 to 75.4 (models/attribution/README.md, "Two rules after
+    decoding")."""
+    medium = _MEDIUM.match(text, cue[1])
+    return (cue[0], medium.end()) if medium else cue
 
 
 @lru_cache(maxsize=2)
