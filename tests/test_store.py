@@ -13,6 +13,7 @@ from tests.conftest import run_cli
 from tests.test_bad_inputs import ARTICLE
 
 import newstrace
+from newstrace.engines.local import tapering
 from newstrace.identity import doc_id
 from newstrace.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 
@@ -139,3 +140,24 @@ def test_reading_an_older_store_upgrades_its_schema(filled: Path):
     with newstrace.open(filled) as store:
         assert "attributions" in store.tables()
         assert store.one("SELECT value FROM meta WHERE key = 'schema_version'")[0] == str(SCHEMA_VERSION)
+
+
+def test_batches_taper_towards_the_end_so_workers_finish_together():
+    size = tapering(32, jobs=2)
+    sizes, remaining = [], 789
+    while remaining:
+        sizes.append(size(remaining))
+        remaining -= sizes[-1]
+    assert sum(sizes) == 789 and all(s >= 1 for s in sizes)
+    assert sizes[:20] == [32] * 20  # full batches while many remain
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] <= 2  # then smaller and smaller
+    assert tapering(32, jobs=2)(1) == 1
+
+
+def test_unannotated_documents_come_in_the_batch_sizes_asked_for(filled: Path):
+    with Store(filled, read_only=True) as store:
+        assert [len(b) for b in store.unannotated(2)] == [2, 1]
+        asked = []
+        batches = list(store.unannotated(lambda remaining: asked.append(remaining) or 1))
+    assert [len(b) for b in batches] == [1, 1, 1] and asked == [3, 2, 1]
+    assert len({d.doc_id for b in batches for d in b}) == 3

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -542,15 +542,24 @@ class Store:
         self.con.execute("DELETE FROM reuse WHERE ? IN (doc_a, doc_b)", [doc_id])
 
     # -- annotations -----------------------------------------------------------------------------------------
-    def unannotated(self, batch_size: int = 64, limit: int | None = None) -> Iterator[list[Document]]:
-        """Documents without annotations, in batches, read lazily (the ids are fetched first)."""
+    def unannotated(
+        self, batch_size: int | Callable[[int], int] = 64, limit: int | None = None
+    ) -> Iterator[list[Document]]:
+        """Documents without annotations, in batches, read lazily (the ids are fetched first).
+
+        ``batch_size`` is a number, or a function of the number of documents still to come that gives the
+        next batch's size (at least 1)."""
         query = "SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM annotations) ORDER BY doc_id"
         ids = [
             doc_id
             for (doc_id,) in self.con.execute(query + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
         ]
-        for i in range(0, len(ids), batch_size):
-            yield [self.document(doc_id) for doc_id in ids[i : i + batch_size]]
+        size = batch_size if callable(batch_size) else (lambda remaining: batch_size)
+        i = 0
+        while i < len(ids):
+            step = max(1, int(size(len(ids) - i)))
+            yield [self.document(doc_id) for doc_id in ids[i : i + step]]
+            i += step
 
     def count_unannotated(self) -> int:
         return self.one(

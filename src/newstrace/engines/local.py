@@ -24,6 +24,21 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
+def tapering(batch_size: int, jobs: int, smallest: int = 2) -> Callable[[int], int]:
+    """Batch sizes that shrink towards the end of a run, as a function of the items still to come.
+
+    With ``jobs`` workers taking batches as they free up, the last batch decides when a run ends: a worker
+    that draws a full batch last keeps the others waiting for it. So once fewer than ``2 * jobs`` full
+    batches remain, each batch holds a ``2 * jobs``-th of what is left (never fewer than ``smallest``), and
+    the workers finish within a small batch of each other.
+    """
+
+    def size(remaining: int) -> int:
+        return max(min(smallest, remaining), min(batch_size, remaining // (2 * max(1, jobs))))
+
+    return size
+
+
 def _apply_chunk(fn: Callable[[T], R], chunk: list[T]) -> list[R]:
     return [fn(item) for item in chunk]
 

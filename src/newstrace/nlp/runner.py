@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from newstrace.engines.local import default_jobs, ordered_map
+from newstrace.engines.local import default_jobs, ordered_map, tapering
 from newstrace.ingest.pipeline import read_documents
 from newstrace.model import Annotations, Document, Problem
 from newstrace.nlp.annotate import NlpConfig, annotate_documents
@@ -82,7 +82,7 @@ def annotate(
         emit("start", total)
         if jobs is None:
             jobs = default_jobs() if total >= DOCS_WORTH_A_POOL else 1
-        batches = store.unannotated(batch_size, limit)
+        batches = store.unannotated(tapering(batch_size, jobs) if jobs > 1 else batch_size, limit)
         status = "running"
         try:
             results = ordered_map(
