@@ -86,7 +86,7 @@ def close_quote(text: str, content: Span, cue: Span) -> Span:
     closing mark and the cue introduce the speaker; a tagger that reads on past the mark takes them into the
     content. Only a content that is itself a quotation is cut: one that merely holds a quoted phrase
     (called it “a disaster,” adding that…) does not open with the mark. On PolNeAR dev this changes two
-    contents, both for the better (models/attribution/README.md, "Two rules after decoding").
+    contents, both for the better (models/attribution/README.md, "Rules after decoding").
     """
     start, end = content
     if start >= cue[0] or text[start] not in '“"':
