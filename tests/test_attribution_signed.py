@@ -41,3 +41,15 @@ def test_a_dash_the_tagger_already_linked_is_not_added_twice():
     merged = with_signed_quotations(VOX_POP, found)
     assert len(merged) == 2 and merged[0] == found[0]
     assert [a.cue for a in merged] == sorted(a.cue for a in merged)
+
+
+def test_a_signed_quotation_is_taken_from_the_attribution_the_linker_gave_it_to():
+    told = Attribution(
+        source=((0, 18),),
+        cue=((19, 23),),
+        content=((27, 63), signed_quotations(VOX_POP)[0].content[0]),
+    )
+    assert VOX_POP[19:23] == "told"
+    merged = with_signed_quotations(VOX_POP, [told])
+    assert [VOX_POP[s:e] for s, e in merged[0].content] == ["what they think of the ferry closure"]
+    assert merged[1].content == signed_quotations(VOX_POP)[0].content

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from newstrace.model import Attribution
 
@@ -38,7 +39,8 @@ def signed_quotations(text: str) -> list[Attribution]:
 
 def with_signed_quotations(text: str, found: Sequence[Attribution]) -> list[Attribution]:
     """``found`` plus the signed quotations whose dash no attribution in it already has as its cue, in the
-    order of their cues."""
+    order of their cues. A signed quotation belongs to its signer: a content fragment of another attribution
+    that overlaps it is dropped (the linker gives a quotation with no cue of its own to the nearest cue)."""
     cues = [span for attribution in found for span in attribution.cue]
     added = [
         a
@@ -47,4 +49,14 @@ def with_signed_quotations(text: str, found: Sequence[Attribution]) -> list[Attr
     ]
     if not added:
         return list(found)
-    return sorted([*found, *added], key=lambda a: a.cue[0] if a.cue else (len(text), len(text)))
+    quoted = [a.content[0] for a in added]
+    kept = [
+        replace(
+            a,
+            content=tuple(
+                (start, end) for start, end in a.content if not any(s < end and start < e for s, e in quoted)
+            ),
+        )
+        for a in found
+    ]
+    return sorted([*kept, *added], key=lambda a: a.cue[0] if a.cue else (len(text), len(text)))
