@@ -112,3 +112,20 @@ def test_answer_key_matches_the_corpus_files():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all checks passed" in result.stdout
+
+
+def test_demo_signed_quotations_are_attributions_of_their_signers(demo):
+    from newstrace.attribution.tagger import load_tagger
+
+    signed = [item for item in TRUTH["attribution"] if item["kind"] == "signed_quotation"]
+    assert len(signed) == 3
+    text = _text_of(demo, signed[0]["path"])
+    found = {
+        tuple(text[s:e] for s, e in (*a.source, *a.cue, *a.content)) for a in load_tagger().extract(text)
+    }
+    for item in signed:
+        quotation, dash, name = (
+            item["text"].rpartition("”")[0] + "”",
+            *item["text"].rpartition("” ")[2].split(" ", 1),
+        )
+        assert (name, dash, quotation) in found, item["text"]
