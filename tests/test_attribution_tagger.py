@@ -88,10 +88,10 @@ def test_seed_acceptance_statements_are_found_with_their_spans():
             wrong.append((record["doc"], [text[s:e] for s, e in match.cue]))
     # Measured with the shipped model (run 6, CRF) and the two rules after decoding: 6 of 7 exact, every
     # statement found with the right cue start. The miss: the content of Yegorov's second statement in 002
-    # ("He added that the the Takfiri terrorist group, previously known as Jabhat al-Nusra, has carried out…")
-    # stops after "terrorist group", where the tagger reads the apposition as a cue of its own. Without the
-    # rules 4 were exact: 003's cue stopped at "said" (gold "said in a statement") and Yegorov's first content
-    # ran past the closing quote into the garbled attribution after it (models/attribution/README.md).
+    # stops before an apposition naming the group's former name, which the tagger reads as a cue of its own.
+    # Without the rules 4 were exact: 003's cue stopped at the verb (gold: the verb plus "in a statement") and
+    # Yegorov's first content ran past the closing quote into the garbled attribution after it
+    # (models/attribution/README.md, "Rules after decoding").
     assert exact >= 6, wrong
 
 

@@ -82,7 +82,7 @@ def link(
 def close_quote(text: str, content: Span, cue: Span) -> Span:
     """A content that opens with a quotation mark, before its cue, ends where the quotation does.
 
-    In "“…,” Deputy head of the ministry has warned, Major General Oleg Yegorov, said" the words between the
+    In "“…,” the deputy warden has warned, Colonel Ivo Marsh, said" the words between the
     closing mark and the cue introduce the speaker; a tagger that reads on past the mark takes them into the
     content. Only a content that is itself a quotation is cut: one that merely holds a quoted phrase
     (called it “a disaster,” adding that…) does not open with the mark. On PolNeAR dev this changes two

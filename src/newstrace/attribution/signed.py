@@ -1,6 +1,6 @@
 """Signed quotations: a paragraph that is a quotation, then a dash and the speaker's name.
 
-    “He represents our greatest shame.” ― Sonya Herridge
+    “I bought my first book here when I was nine.” ― Maren Holloway
 
 Vox pops, testimonials and epigraphs print a quotation this way, one per line, with the name after it. The
 tagger, trained on running prose, rarely tags a bare dash as a cue (PolNeAR train has no such line), so
