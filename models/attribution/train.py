@@ -96,7 +96,7 @@ class BioCrf(torch.nn.Module):
     ``transitions[r, i, j]`` scores tag j after tag i in role r; ``start[r, j]`` scores a window's first word.
     A training window may open inside a span, so its first word may be I; an article never does, and the
     runtime decodes a whole article with these transitions (``newstrace.attribution.tagger``, the manifest's
-    ``"transitions"``). Emission scores are the logits themselves: the per-word log-softmax of the runtime adds
+    ``"crf"``). Emission scores are the logits themselves: the per-word log-softmax of the runtime adds
     the same constant to every path, so the best path is the same.
     """
 
@@ -364,9 +364,10 @@ def main() -> None:
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
                 # no mask when nothing is padded (most windows are full): lets SDPA take its fast path
                 logits = model(input_ids=ids, attention_mask=None if bool(mask.all()) else mask).logits
-            loss = loss_fn(logits.float(), labels)
+            float_logits = logits.float()
+            loss = loss_fn(float_logits, labels)
             if crf is not None:
-                loss = loss + crf.nll(logits.float(), labels)
+                loss = loss + crf.nll(float_logits, labels)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()

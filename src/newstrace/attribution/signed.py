@@ -59,4 +59,4 @@ def with_signed_quotations(text: str, found: Sequence[Attribution]) -> list[Attr
         )
         for a in found
     ]
-    return sorted([*kept, *added], key=lambda a: a.cue[0] if a.cue else (len(text), len(text)))
+    return sorted([*kept, *added], key=lambda a: a.cue[0])  # the linker gives every attribution its cue
