@@ -185,6 +185,11 @@ def words(text: str) -> Sequence[str]:
     return _WORD.findall(text)
 
 
+def overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
+    """Whether the character span ``[start, end)`` shares a character with any of ``spans``."""
+    return any(start < span_end and span_start < end for span_start, span_end in spans)
+
+
 # -- annotation records (one document at a time; offsets into the document's clean text) -------------------
 
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from newstrace.model import Attribution
+from newstrace.model import Attribution, overlaps
 
 _SPACE = r"[ \t\xa0]*"
 # One to six capitalised words, with the particles of names between them ("Nell Carden Grey", "Edwin G. Monroy").
@@ -42,20 +42,14 @@ def with_signed_quotations(text: str, found: Sequence[Attribution]) -> list[Attr
     order of their cues. A signed quotation belongs to its signer: a content fragment of another attribution
     that overlaps it is dropped (the linker gives a quotation with no cue of its own to the nearest cue)."""
     cues = [span for attribution in found for span in attribution.cue]
-    added = [
-        a
-        for a in signed_quotations(text)
-        if not any(start < a.cue[0][1] and a.cue[0][0] < end for start, end in cues)
-    ]
+    added = [a for a in signed_quotations(text) if not overlaps(*a.cue[0], cues)]
     if not added:
         return list(found)
     quoted = [a.content[0] for a in added]
     kept = [
         replace(
             a,
-            content=tuple(
-                (start, end) for start, end in a.content if not any(s < end and start < e for s, e in quoted)
-            ),
+            content=tuple(span for span in a.content if not overlaps(*span, quoted)),
         )
         for a in found
     ]

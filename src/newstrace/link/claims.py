@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from newstrace.attribution.classify import modality
-from newstrace.model import Annotations, Attribution, Claim
+from newstrace.model import Annotations, Attribution, Claim, overlaps
 
 # Group labels that stand for an actor in a sentence with no named actor ("militants are preparing…").
 _GROUP_WORDS = re.compile(
@@ -64,10 +64,6 @@ class ClaimInput:
 def claim_id(doc_id: str, start: int, end: int) -> str:
     """Stable across runs: the document and the offsets."""
     return hashlib.blake2b(f"{doc_id}:{start}:{end}".encode(), digest_size=8).hexdigest()
-
-
-def _overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
-    return any(start < span_end and span_start < end for span_start, span_end in spans)
 
 
 def _join(text: str, fragments: Sequence[tuple[int, int]]) -> str:
@@ -165,9 +161,9 @@ def extract_claims(doc: ClaimInput) -> list[Claim]:
 
     def actors_and_places(spans: Sequence[tuple[int, int]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         actors = dict.fromkeys(
-            m.actor_id for m in found.mentions if m.actor_id and _overlaps(m.start, m.end, spans)
+            m.actor_id for m in found.mentions if m.actor_id and overlaps(m.start, m.end, spans)
         )
-        places = dict.fromkeys(p.name for p in found.places if _overlaps(p.start, p.end, spans))
+        places = dict.fromkeys(p.name for p in found.places if overlaps(p.start, p.end, spans))
         return tuple(actors), tuple(places)
 
     covered: list[tuple[int, int]] = []
@@ -220,7 +216,7 @@ def extract_claims(doc: ClaimInput) -> list[Claim]:
         )
 
     for start, end in sentences:
-        if _overlaps(start, end, covered):
+        if overlaps(start, end, covered):
             continue
         sentence = text[start:end].strip()
         if len(_WORD.findall(sentence)) < MIN_WORDS or sentence.endswith("?"):
