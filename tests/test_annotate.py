@@ -226,3 +226,43 @@ def test_annotate_without_attributions_fills_the_rest(tmp_path: Path):
         assert store.one("SELECT count(*) FROM attributions")[0] == 0
         assert store.one("SELECT count(*) FROM places WHERE name = 'Latakia'")[0] == 1
         assert store.one("SELECT count(*) FROM sentences")[0] >= 1
+
+
+def test_the_ner_multiplies_matrices_with_numpy_not_blis():
+    from newstrace.nlp.annotate import NlpConfig, pipeline_for
+
+    nlp = pipeline_for(NlpConfig())
+    # the token-to-vector layers, where nearly all the NER's matrix products are
+    layers = [layer for layer in nlp.get_pipe("ner").model.walk() if layer.name == "maxout"]
+    assert layers and all(getattr(layer.ops, "use_blis", None) is False for layer in layers)
+    doc = nlp("Hayat Tahrir al-Sham fighters moved to Idlib on Tuesday, the ministry said.")
+    assert {e.label_ for e in doc.ents} >= {"ORG", "GPE"}
+
+
+def test_workers_started_ahead_annotate_a_small_store_as_one_process_does(tmp_path: Path):
+    from newstrace.nlp.runner import start_annotators
+
+    for i, (place, day) in enumerate((("Latakia", "Monday"), ("Tartus", "Friday"), ("Homs", "Sunday"))):
+        (tmp_path / f"{i}.txt").write_text(
+            f"Harbour strike ends\n\nThe union said on {day} that dock workers in {place} would return to "
+            "work, according to a statement.\n",
+            encoding="utf-8",
+        )
+    tables = (
+        'SELECT doc_id, start, "end", label FROM mentions '
+        "UNION ALL SELECT doc_id, 0, 0, cue_text || '|' || content_text FROM attributions"
+    )
+    found = []
+    for name, workers in (("one", None), ("ahead", start_annotators(2))):
+        db = tmp_path / f"{name}.duckdb"
+        newstrace.ingest(sorted(tmp_path.glob("*.txt")), db=db)
+        try:
+            report = newstrace.annotate(db=db, jobs=1, workers=workers)
+        finally:
+            if workers is not None:
+                workers.close()
+        assert report.documents == 3
+        with newstrace.open(db) as store:
+            found.append(sorted(store.con.execute(tables).fetchall()))
+    assert any("|" in row[3] for row in found[0])  # attributions as well as entities
+    assert found[0] == found[1]

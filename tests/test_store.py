@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from tests.conftest import run_cli
 from tests.test_bad_inputs import ARTICLE
 
 import newstrace
-from newstrace.engines.local import tapering
+from newstrace.engines.local import ordered_map, tapering
 from newstrace.identity import doc_id
 from newstrace.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 
@@ -152,6 +153,18 @@ def test_batches_taper_towards_the_end_so_workers_finish_together():
     assert sizes[:20] == [32] * 20  # full batches while many remain
     assert sizes == sorted(sizes, reverse=True) and sizes[-1] <= 2  # then smaller and smaller
     assert tapering(32, jobs=2)(1) == 1
+
+
+def _blas_threads(_: int) -> str | None:
+    return os.environ.get("OPENBLAS_NUM_THREADS")
+
+
+def test_pool_workers_run_their_blas_on_one_thread_and_the_parent_keeps_its_setting(monkeypatch):
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    assert list(ordered_map(_blas_threads, range(4), jobs=2, chunk_size=1)) == ["1"] * 4
+    assert "OPENBLAS_NUM_THREADS" not in os.environ  # restored once the pool is done
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")  # a user's own setting wins
+    assert list(ordered_map(_blas_threads, range(2), jobs=2, chunk_size=1)) == ["3"] * 2
 
 
 def test_unannotated_documents_come_in_the_batch_sizes_asked_for(filled: Path):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -325,10 +326,7 @@ def annotate_command(
 
         newstrace annotate --db corpus.duckdb --aliases my_actors.yml --places my_places.yml
     """
-    from newstrace.nlp.aliases import AliasError
-    from newstrace.nlp.gazetteer import GazetteerError
-    from newstrace.nlp.pipeline import ModelError
-    from newstrace.nlp.runner import annotate, annotate_files
+    from newstrace.nlp.runner import annotate_files
 
     if _check_engine(engine):
         if files:
@@ -351,7 +349,7 @@ def annotate_command(
             quiet=quiet,
         )
         return
-    try:
+    with _annotation_errors():
         if files:
             _print_records(
                 annotate_files(
@@ -365,38 +363,19 @@ def annotate_command(
                 jsonl,
             )
             return
-        progress = Progress(
-            SpinnerColumn(),
-            TextColumn("[bold]annotate[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("docs"),
-            TimeElapsedColumn(),
-            console=err,
-            disable=quiet,
-        )
-        task: list[Any] = []
+        _annotate_store(db, model, aliases, places, labels, attributions, jobs, quiet)
 
-        def on_event(kind: str, payload: Any) -> None:
-            if kind == "start":
-                task.append(progress.add_task("annotate", total=payload))
-            elif kind == "stored" and task:
-                progress.advance(task[0], payload)
-            elif kind == "problem":
-                progress.console.print(f"[red]error[/]: {_problem_text(payload)}", soft_wrap=True)
 
-        with progress:
-            report = annotate(
-                db,
-                model=model,
-                aliases=aliases or (),
-                places=places or (),
-                labels=labels or (),
-                attributions=attributions,
-                jobs=jobs,
-                on_event=on_event,
-            )
-        err.print(f"{report.summary()} · {db}")
+@contextmanager
+def _annotation_errors() -> Iterator[None]:
+    """A bad alias or place file, a missing model or a bad store ends `annotate` with its message; an
+    interrupt keeps what is stored."""
+    from newstrace.nlp.aliases import AliasError
+    from newstrace.nlp.gazetteer import GazetteerError
+    from newstrace.nlp.pipeline import ModelError
+
+    try:
+        yield
     except (AliasError, GazetteerError, ModelError, StoreError) as exc:
         raise _fail(str(exc)) from exc
     except KeyboardInterrupt:
@@ -404,6 +383,55 @@ def annotate_command(
             "[yellow]interrupted[/]: annotations stored so far are kept; run the same command to continue"
         )
         raise typer.Exit(130) from None
+
+
+def _annotate_store(
+    db: Path,
+    model: str | None,
+    aliases: list[Path] | None,
+    places: list[Path] | None,
+    labels: list[Path] | None,
+    attributions: bool,
+    jobs: int | None,
+    quiet: bool,
+    workers: Any = None,
+) -> None:
+    """`annotate` over a store, with its progress bar (shared by `annotate` and `run`)."""
+    from newstrace.nlp.runner import annotate
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]annotate[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("docs"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+    )
+    task: list[Any] = []
+
+    def on_event(kind: str, payload: Any) -> None:
+        if kind == "start":
+            task.append(progress.add_task("annotate", total=payload))
+        elif kind == "stored" and task:
+            progress.advance(task[0], payload)
+        elif kind == "problem":
+            progress.console.print(f"[red]error[/]: {_problem_text(payload)}", soft_wrap=True)
+
+    with progress:
+        report = annotate(
+            db,
+            model=model,
+            aliases=aliases or (),
+            places=places or (),
+            labels=labels or (),
+            attributions=attributions,
+            jobs=jobs,
+            on_event=on_event,
+            workers=workers,
+        )
+    err.print(f"{report.summary()} · {db}")
 
 
 @app.command("attributions")
@@ -640,12 +668,25 @@ def run_command(
     if _check_engine(engine):
         _run_on_spark(paths, out_dir, format, map, aliases, places, attributions, embedder)
         return
+    from newstrace.engines.local import default_jobs
+    from newstrace.nlp.runner import start_annotators
+
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / DEFAULT_DB
-    ingest_command(paths, db=db, format=format, map=map, jobs=jobs, quiet=quiet)
-    annotate_command(
-        None, db=db, aliases=aliases, places=places, attributions=attributions, jobs=jobs, quiet=quiet
+    # The annotation workers load spaCy and the tagger while the files are read.
+    annotators = jobs or default_jobs()
+    workers = (
+        start_annotators(annotators, aliases=aliases or (), places=places or (), attributions=attributions)
+        if annotators > 1
+        else None
     )
+    try:
+        ingest_command(paths, db=db, format=format, map=map, jobs=jobs, quiet=quiet)
+        with _annotation_errors():
+            _annotate_store(db, None, aliases, places, None, attributions, jobs, quiet, workers)
+    finally:
+        if workers is not None:
+            workers.close()
     link_command(db=db, embedder=embedder, quiet=quiet)
     report_path = out_dir / "report.html"
     try:

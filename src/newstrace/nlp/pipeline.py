@@ -21,6 +21,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
+from thinc.api import NumpyOps, get_current_ops, use_ops
 
 from newstrace.model import Actor
 from newstrace.nlp.aliases import AliasTable, load_aliases
@@ -96,12 +97,13 @@ class AliasRuler:
         self.places = _curated_places(tuple(places))
 
     def __call__(self, doc: Doc) -> Doc:
-        text = keyed(doc.text)
+        raw = doc.text  # Doc.text joins every token's text anew on each call
+        text = keyed(raw)
         spans = []
         for table in (self.actors, self.places):
-            for start, end, entry_id in table.find(doc.text, text):
+            for start, end, entry_id in table.find(raw, text):
                 label = table.labels[entry_id]
-                if label == "PERSON" and " " not in doc.text[start:end].strip():
+                if label == "PERSON" and " " not in raw[start:end].strip():
                     continue  # a bare surname ("Assad") may start a longer name ("Asad Ansari"): linked after the NER
                 span = doc.char_span(start, end, label=label, alignment_mode="expand")
                 if span is not None:
@@ -209,8 +211,17 @@ def load_pipeline(
 ) -> Language:
     """The spaCy model with newstrace's components; ``aliases`` and ``places`` add user YAML files."""
     name = model or default_model()
+    # thinc multiplies matrices on the CPU with the BLIS it bundles, which runs the NER's token-to-vector
+    # layers at about a third of the speed of numpy's OpenBLAS on the x86 CPUs we measured. The layers
+    # take their ops when they are built, so the model is loaded under numpy's: same entities, spaCy 1.3x
+    # faster (benchmarks/RESULTS.md).
+    cpu = isinstance(get_current_ops(), NumpyOps)
     try:
-        nlp = spacy.load(name, exclude=list(exclude))
+        if cpu:
+            with use_ops("numpy", use_blis=False):
+                nlp = spacy.load(name, exclude=list(exclude))
+        else:
+            nlp = spacy.load(name, exclude=list(exclude))
     except OSError as exc:
         raise ModelError(f"cannot load the spaCy pipeline '{name}': {exc}. {INSTALL_HINT}") from exc
     config = {"aliases": [str(a) for a in aliases], "places": [str(p) for p in places]}

@@ -9,10 +9,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from newstrace.engines.local import default_jobs, ordered_map, tapering
+from newstrace.attribution.tagger import load_tagger
+from newstrace.engines.local import Workers, default_jobs, ordered_map, tapering
 from newstrace.ingest.pipeline import read_documents
 from newstrace.model import Annotations, Document, Problem
-from newstrace.nlp.annotate import NlpConfig, annotate_documents
+from newstrace.nlp.annotate import NlpConfig, annotate_documents, pipeline_for
 from newstrace.nlp.pipeline import alias_table
 from newstrace.nlp.timex import resolve_document_dates
 from newstrace.store import DEFAULT_DB, Store
@@ -49,6 +50,33 @@ def _crashed(batch: list[Document], exc: BaseException) -> list[Annotations | Pr
     ]
 
 
+def _load_models(config: NlpConfig) -> None:
+    """Load a worker's spaCy pipeline and tagger before its first batch. A failure is left for the batch to
+    meet, where it is reported with its documents (here it would only break the pool)."""
+    try:
+        pipeline_for(config)
+        if config.attributions:
+            load_tagger()
+    except Exception:
+        pass
+
+
+def start_annotators(
+    jobs: int | None = None,
+    *,
+    model: str | None = None,
+    aliases: Sequence[str | Path] = (),
+    places: Sequence[str | Path] = (),
+    labels: Sequence[str | Path] = (),
+    attributions: bool = True,
+) -> Workers:
+    """Annotation workers (default: one per core), started now: each loads spaCy and the tagger (~2 s) while
+    the caller does other work. Pass them to :func:`annotate` with the same settings, then close them.
+    ``newstrace run`` starts them before it reads its files."""
+    config = NlpConfig.of(model, aliases, places, attributions, labels)
+    return Workers(jobs or default_jobs(), _load_models, (config,))
+
+
 def annotate(
     db: str | Path = DEFAULT_DB,
     *,
@@ -61,8 +89,12 @@ def annotate(
     batch_size: int = 32,
     limit: int | None = None,
     on_event: Event | None = None,
+    workers: Workers | None = None,
 ) -> AnnotateReport:
     """Annotate every stored document that has no annotations yet (so a killed run resumes where it stopped).
+
+    ``workers`` (from :func:`start_annotators`) annotates on processes already started, whatever the number
+    of documents; they are left open.
 
     ``attributions=False`` skips attribution extraction (the slowest stage) for a fast first pass; those
     documents count as annotated, so run ``annotate`` on a fresh store to add attributions later.
@@ -80,7 +112,9 @@ def annotate(
         )
         total = min(store.count_unannotated(), limit) if limit else store.count_unannotated()
         emit("start", total)
-        if jobs is None:
+        if workers is not None:
+            jobs = workers.jobs
+        elif jobs is None:
             jobs = default_jobs() if total >= DOCS_WORTH_A_POOL else 1
         batches = store.unannotated(tapering(batch_size, jobs) if jobs > 1 else batch_size, limit)
         status = "running"
@@ -92,6 +126,7 @@ def annotate(
                 chunk_size=1,
                 window=2 * jobs,
                 on_crash=_crashed,
+                workers=workers,
             )
             for result in results:
                 done = [r for r in result if isinstance(r, Annotations)]
