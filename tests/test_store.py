@@ -16,6 +16,7 @@ from tests.test_bad_inputs import ARTICLE
 import newstrace
 from newstrace.engines.local import ordered_map, tapering
 from newstrace.identity import doc_id
+from newstrace.model import Annotations, Sentence
 from newstrace.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 
 
@@ -165,6 +166,29 @@ def test_pool_workers_run_their_blas_on_one_thread_and_the_parent_keeps_its_sett
     assert "OPENBLAS_NUM_THREADS" not in os.environ  # restored once the pool is done
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")  # a user's own setting wins
     assert list(ordered_map(_blas_threads, range(2), jobs=2, chunk_size=1)) == ["3"] * 2
+
+
+def test_annotating_a_document_again_replaces_its_rows_and_leaves_the_others(filled: Path):
+    with Store(filled) as store:
+        first, second, third = store.documents_by_id(sorted(store.documents()["doc_id"]))
+        store.write_annotations("r1", "p", [Annotations(d.doc_id, [Sentence(0, 5)]) for d in (first, second)])
+        store.write_annotations("r2", "p", [Annotations(first.doc_id, [Sentence(0, 3), Sentence(4, 9)])])
+        store.write_annotations("r3", "p", [Annotations(third.doc_id, [Sentence(1, 2)])])
+        rows = store.con.execute('SELECT doc_id, start, "end" FROM sentences ORDER BY ALL').fetchall()
+        assert sorted(rows) == sorted(
+            [(first.doc_id, 0, 3), (first.doc_id, 4, 9), (second.doc_id, 0, 5), (third.doc_id, 1, 2)]
+        )
+        assert store.one("SELECT count(*) FROM annotations")[0] == 3
+
+
+def test_documents_by_id_keeps_the_order_asked_and_skips_unknown_ids(filled: Path):
+    with Store(filled, read_only=True) as store:
+        ids = sorted(store.documents()["doc_id"], reverse=True)
+        found = store.documents_by_id([ids[0], "missing", ids[2], ids[1]])
+        assert [d.doc_id for d in found] == [ids[0], ids[2], ids[1]]
+        assert found[1] == store.document(ids[2])
+        with pytest.raises(StoreError, match="no document missing"):
+            store.document("missing")
 
 
 def test_unannotated_documents_come_in_the_batch_sizes_asked_for(filled: Path):
