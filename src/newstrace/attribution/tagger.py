@@ -31,7 +31,10 @@ from newstrace.model import Attribution
 
 ROLES = ("source", "cue", "content")
 MODEL_ENV = "NEWSTRACE_ATTRIBUTION_MODEL"
-WINDOWS_PER_RUN = 16
+# Windows per onnxruntime call. One: the int8 graph quantises its activations with one scale per call, so a
+# window run alone gets tags that do not depend on the other windows of its text, and on one thread single
+# windows ran 3% faster on FA-KES than batches of up to 16 (benchmarks/RESULTS.md, "One window per run").
+WINDOWS_PER_RUN = 1
 # Quote marks the training data rarely has, mapped one character for one, so offsets do not move.
 _QUOTES = str.maketrans({"«": "“", "»": "”", "„": "“", "‟": "“", "‹": "‘", "›": "’"})
 
@@ -114,8 +117,8 @@ def keep_central(
 
 
 def _batches(jobs: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
-    """Windows of equal length run together: a text's last window is usually short, and padding it to the
-    others' length was an eighth of the tagger's work on FA-KES."""
+    """Windows of equal length run together, WINDOWS_PER_RUN at a time: a text's last window is usually
+    short, and padding it to the others' length was an eighth of the tagger's work on FA-KES."""
     by_length: dict[int, list[tuple[int, int]]] = {}
     for job in jobs:
         by_length.setdefault(job[1] - job[0], []).append(job)
