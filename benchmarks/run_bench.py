@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,6 +24,11 @@ from benchlib import SHARED, machine, record
 
 FAKES = SHARED / "fakes" / "FA-KES-Dataset.csv"
 MAPPING = "text=article_content,title=article_title,outlet=source,date=date"
+
+
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def one_run(out: Path, attributions: bool, embedder: str) -> tuple[float, dict[str, float]]:
@@ -60,13 +66,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {FAKES} is missing (the real corpora live in ../shared/data beside the repo)")
         return 0
     load = os.getloadavg()[0]
-    times, stages = [], []
+    times, stages, cpu = [], [], []
     for index in range(options.runs):
         with tempfile.TemporaryDirectory() as tmp:
+            before = cpu_of_children()
             seconds, stage = one_run(Path(tmp) / "out", not options.no_attributions, options.embedder)
+            cpu.append(cpu_of_children() - before)
         times.append(seconds)
         stages.append(stage)
-        print(f"run {index + 1}: {seconds:.1f} s  " + "  ".join(f"{k} {v:.1f} s" for k, v in stage.items()))
+        print(
+            f"run {index + 1}: {seconds:.1f} s  "
+            + "  ".join(f"{k} {v:.1f} s" for k, v in stage.items())
+            + f"  CPU {cpu[-1]:.1f} s"
+        )
     median = statistics.median(times)
     names = list(stages[0])
     flags = (" --no-attributions" if options.no_attributions else "") + f" --embedder {options.embedder}"
@@ -75,15 +87,18 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `python benchmarks/run_bench.py --runs {options.runs}{flags}` (each run: `newstrace run "
         f"FA-KES-Dataset.csv --map {MAPPING} --out EMPTY_DIR{flags}`, a fresh process). Machine: {machine()}, "
         f"1-min load average {load:.1f} before the first run. Stage times from the store's `runs` table "
-        "(the report and process start-up are the rest).",
+        "(the report and process start-up are the rest). CPU: user and system seconds of the command and its "
+        "workers: the same work takes more of them when the shared host runs slower, so this column tells a "
+        "slow minute from slower code.",
         [
-            "| | " + " | ".join(names) + " | whole command |",
-            "| --- | " + " | ".join("---:" for _ in names) + " | ---: |",
+            "| | " + " | ".join(names) + " | whole command | CPU |",
+            "| --- | " + " | ".join("---:" for _ in names) + " | ---: | ---: |",
             *(
-                f"| run {i + 1} | " + " | ".join(f"{s.get(n, 0):.1f} s" for n in names) + f" | {t:.1f} s |"
-                for i, (s, t) in enumerate(zip(stages, times, strict=True))
+                f"| run {i + 1} | " + " | ".join(f"{s.get(n, 0):.1f} s" for n in names) + f" | {t:.1f} s"
+                f" | {c:.1f} s |"
+                for i, (s, t, c) in enumerate(zip(stages, times, cpu, strict=True))
             ),
-            "| **median** | " + " | ".join("" for _ in names) + f" | **{median:.1f} s** |",
+            "| **median** | " + " | ".join("" for _ in names) + f" | **{median:.1f} s** | |",
         ],
         no_record=options.no_record,
     )
