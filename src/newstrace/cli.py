@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -30,6 +30,9 @@ from newstrace.ingest.sources import DEFAULT_MAX_BYTES
 from newstrace.model import Problem
 from newstrace.present.commands import register as register_presenters
 from newstrace.store import DEFAULT_DB, EXPORT_FORMATS, Store, StoreError
+
+if TYPE_CHECKING:
+    from newstrace.engines.local import Workers
 
 app = typer.Typer(
     name="newstrace",
@@ -394,7 +397,7 @@ def _annotate_store(
     attributions: bool,
     jobs: int | None,
     quiet: bool,
-    workers: Any = None,
+    workers: Workers | None = None,
 ) -> None:
     """`annotate` over a store, with its progress bar (shared by `annotate` and `run`)."""
     from newstrace.nlp.runner import annotate

@@ -225,9 +225,8 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: not a newstrace store (DuckDB could not read it: {exc})") from exc
         self.read_only = read_only
-        self._arrow_schemas: dict[
-            str, pa.Schema
-        ] = {}  # per table, for _append (tables change only in _migrate)
+        # Each table's Arrow schema, for _append: tables change only in _migrate.
+        self._arrow_schemas: dict[str, pa.Schema] = {}
         if read_only and 0 < self._schema_version() < SCHEMA_VERSION:
             # A store written by an older newstrace: upgrade it once, then read it as asked.
             self.con.close()

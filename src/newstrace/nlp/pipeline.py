@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -215,12 +216,9 @@ def load_pipeline(
     # layers at a third of the speed of numpy's OpenBLAS on the AVX-512 machine of benchmarks/RESULTS.md. The
     # layers take their ops when they are built, so the model is loaded under numpy's: the same entities,
     # spaCy 1.3x faster ("spaCy's NER on numpy's BLAS").
-    cpu = isinstance(get_current_ops(), NumpyOps)
+    ops = use_ops("numpy", use_blis=False) if isinstance(get_current_ops(), NumpyOps) else nullcontext()
     try:
-        if cpu:
-            with use_ops("numpy", use_blis=False):
-                nlp = spacy.load(name, exclude=list(exclude))
-        else:
+        with ops:
             nlp = spacy.load(name, exclude=list(exclude))
     except OSError as exc:
         raise ModelError(f"cannot load the spaCy pipeline '{name}': {exc}. {INSTALL_HINT}") from exc
