@@ -240,7 +240,7 @@ def test_the_ner_multiplies_matrices_with_numpy_not_blis():
 
 
 def test_workers_started_ahead_annotate_a_small_store_as_one_process_does(tmp_path: Path):
-    from newstrace.nlp.runner import start_annotators
+    from newstrace.nlp.workers import start_annotators
 
     for i, (place, day) in enumerate((("Latakia", "Monday"), ("Tartus", "Friday"), ("Homs", "Sunday"))):
         (tmp_path / f"{i}.txt").write_text(

@@ -25,7 +25,6 @@ from newstrace import __version__
 from newstrace.engines.spark_commands import register as register_spark
 from newstrace.ingest.clean import RulesError
 from newstrace.ingest.fields import MappingError
-from newstrace.ingest.pipeline import IngestReport, ingest
 from newstrace.ingest.sources import DEFAULT_MAX_BYTES
 from newstrace.model import Problem
 from newstrace.present.commands import register as register_presenters
@@ -33,6 +32,9 @@ from newstrace.store import DEFAULT_DB, EXPORT_FORMATS, Store, StoreError
 
 if TYPE_CHECKING:
     from newstrace.engines.local import Workers
+    from newstrace.ingest.pipeline import IngestReport
+    from newstrace.link.narrate import Embedder
+    from newstrace.link.reuse import ReuseConfig
 
 app = typer.Typer(
     name="newstrace",
@@ -252,6 +254,9 @@ def ingest_command(
             quiet=quiet,
         )
         return
+    # Imported here: readers for every format (trafilatura, warcio) that other commands do not need.
+    from newstrace.ingest.pipeline import ingest
+
     try:
         with _IngestProgress(quiet, verbose) as progress:
             report = ingest(
@@ -398,6 +403,7 @@ def _annotate_store(
     jobs: int | None,
     quiet: bool,
     workers: Workers | None = None,
+    after_batch: Callable[[Store, list[str]], None] | None = None,
 ) -> None:
     """`annotate` over a store, with its progress bar (shared by `annotate` and `run`)."""
     from newstrace.nlp.runner import annotate
@@ -433,6 +439,7 @@ def _annotate_store(
             jobs=jobs,
             on_event=on_event,
             workers=workers,
+            after_batch=after_batch,
         )
     err.print(f"{report.summary()} · {db}")
 
@@ -478,7 +485,7 @@ def attributions_command(
         raise _fail(str(exc)) from exc
 
 
-def _reuse_config(min_words: int, max_df: int, min_shared: int) -> Any:
+def _reuse_config(min_words: int, max_df: int, min_shared: int) -> ReuseConfig:
     from newstrace.link.reuse import ReuseConfig
 
     if min_words < 5:
@@ -540,9 +547,6 @@ def link_command(
 
         newstrace export --db corpus.duckdb --table reuse
     """
-    from newstrace.embed import EmbedderError
-    from newstrace.link.pipeline import link
-
     config = _reuse_config(min_words, max_df, min_shared)
     if _check_engine(engine):
         from newstrace.engines.spark import spark_link
@@ -555,6 +559,14 @@ def link_command(
             quiet=quiet,
         )
         return
+    _link_store(db, config, embedder, quiet)
+
+
+def _link_store(db: Path, config: ReuseConfig, embedder: str | Embedder, quiet: bool) -> None:
+    """`link` over a store, with its progress bars (shared by `link` and `run`)."""
+    from newstrace.embed import EmbedderError
+    from newstrace.link.pipeline import link
+
     progress = Progress(
         SpinnerColumn(),
         TextColumn("[bold]link[/] {task.description}"),
@@ -671,8 +683,11 @@ def run_command(
     if _check_engine(engine):
         _run_on_spark(paths, out_dir, format, map, aliases, places, attributions, embedder)
         return
+    from newstrace.embed import load_embedder
     from newstrace.engines.local import default_jobs
-    from newstrace.nlp.runner import start_annotators
+    from newstrace.link.prefetch import ClaimPrefetch
+    from newstrace.link.reuse import ReuseConfig
+    from newstrace.nlp.workers import start_annotators
 
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / DEFAULT_DB
@@ -683,14 +698,21 @@ def run_command(
         if annotators > 1
         else None
     )
-    try:
-        ingest_command(paths, db=db, format=format, map=map, jobs=jobs, quiet=quiet)
-        with _annotation_errors():
-            _annotate_store(db, None, aliases, places, None, attributions, jobs, quiet, workers)
-    finally:
-        if workers is not None:
-            workers.close()
-    link_command(db=db, embedder=embedder, quiet=quiet)
+    # The claims of each annotated batch are extracted as it is stored, and embedded on the core that the link
+    # stage's first steps (reuse, claim extraction) leave idle (benchmarks/RESULTS.md, "Claims embedded
+    # ahead"). The embedder loads meanwhile.
+    with ClaimPrefetch(lambda: load_embedder(embedder)) as prefetch:
+        try:
+            ingest_command(paths, db=db, format=format, map=map, jobs=jobs, quiet=quiet)
+            with _annotation_errors():
+                _annotate_store(
+                    db, None, aliases, places, None, attributions, jobs, quiet, workers, prefetch.add
+                )
+            prefetch.start()
+        finally:
+            if workers is not None:
+                workers.close()
+        _link_store(db, ReuseConfig(), prefetch, quiet)
     report_path = out_dir / "report.html"
     try:
         from newstrace.present.report import write_report

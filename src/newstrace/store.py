@@ -17,7 +17,6 @@ from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from newstrace import __version__
@@ -38,6 +37,8 @@ from newstrace.model import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd  # DataFrames come from DuckDB, which imports pandas when asked for one
+
     from newstrace.link.claims import ClaimInput
     from newstrace.link.reuse import DocInfo
 

@@ -18,15 +18,28 @@ from newstrace.engines.local import default_jobs, ordered_map
 from newstrace.ingest.clean import load_rules
 from newstrace.ingest.csv_reader import read_csv
 from newstrace.ingest.fields import parse_mapping
-from newstrace.ingest.html_reader import read_html
 from newstrace.ingest.json_reader import read_json, read_jsonl
 from newstrace.ingest.outlet_clean import OutletRepeats, clean_outlet_repeats
 from newstrace.ingest.prepare import PrepareOptions, prepare
 from newstrace.ingest.sources import DEFAULT_MAX_BYTES, InputError, InputFile, ReadOptions, find_inputs
 from newstrace.ingest.txt_reader import read_txt
-from newstrace.ingest.warc_reader import read_warc
 from newstrace.model import Document, FileDone, Problem, RawArticle
 from newstrace.store import DEFAULT_DB, Store
+
+
+# The HTML and WARC readers bring trafilatura and warcio: imported with the first file that needs them, so
+# that commands reading other formats, or none, start fast.
+def read_html(item: InputFile, options: ReadOptions) -> Iterator[RawArticle | Problem]:
+    from newstrace.ingest.html_reader import read_html
+
+    return read_html(item, options)
+
+
+def read_warc(item: InputFile, options: ReadOptions) -> Iterator[RawArticle | Problem]:
+    from newstrace.ingest.warc_reader import read_warc
+
+    return read_warc(item, options)
+
 
 READERS: dict[str, Callable[[InputFile, ReadOptions], Iterator[RawArticle | Problem]]] = {
     "txt": read_txt,

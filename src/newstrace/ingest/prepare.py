@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from newstrace.identity import doc_id
 from newstrace.ingest.clean import Rule, clean_text
 from newstrace.ingest.dates import parse_date
-from newstrace.ingest.html_reader import extract_page
 from newstrace.model import Document, Problem, RawArticle, words
 
 # py3langid is as sure of a language from 1,000 characters of news as from the whole text, and 5x faster.
@@ -46,6 +45,8 @@ def prepare(
     title, outlet, url, date_value = raw.title, raw.outlet, raw.url, raw.date
     body_start = int(raw.metadata.pop("body_start", 0) or 0)
     if raw.html is not None:
+        from newstrace.ingest.html_reader import extract_page  # trafilatura: only for pages
+
         page = extract_page(raw.html, url)
         if page is None:
             problem("no article text found in the page")

@@ -7,9 +7,7 @@ worker processes, each loading the spaCy pipeline once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -18,46 +16,13 @@ from newstrace.attribution.classify import classify
 from newstrace.attribution.tagger import load_tagger
 from newstrace.model import Annotations, Document, Mention, Problem, Sentence
 from newstrace.nlp.aliases import AliasTable
+from newstrace.nlp.config import NlpConfig
 from newstrace.nlp.framing import find_labels, load_lexicon
 from newstrace.nlp.pipeline import alias_table, load_pipeline
 from newstrace.nlp.timex import resolve_document_dates
 
 # Entity types that are quantities, not things: kept out of mentions (dates become timexes instead).
 NUMERIC_LABELS = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"})
-
-
-@dataclass(frozen=True, slots=True)
-class NlpConfig:
-    """Which spaCy pipeline, and which user alias and place files, to annotate with."""
-
-    model: str | None = None
-    aliases: tuple[str, ...] = ()
-    places: tuple[str, ...] = ()
-    attributions: bool = True
-    labels: tuple[str, ...] = ()  # extra label lexicons for framing (YAML)
-
-    @classmethod
-    def of(
-        cls,
-        model: str | None = None,
-        aliases: Sequence[str | Path] = (),
-        places: Sequence[str | Path] = (),
-        attributions: bool = True,
-        labels: Sequence[str | Path] = (),
-    ) -> NlpConfig:
-        return cls(
-            model,
-            tuple(str(a) for a in aliases),
-            tuple(str(p) for p in places),
-            attributions,
-            tuple(str(f) for f in labels),
-        )
-
-    def describe(self) -> str:
-        return (
-            f"model={self.model or 'default'};aliases={list(self.aliases)};places={list(self.places)}"
-            f";attributions={self.attributions};labels={list(self.labels)}"
-        )
 
 
 @lru_cache(maxsize=2)

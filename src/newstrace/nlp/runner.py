@@ -9,11 +9,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from newstrace.attribution.tagger import load_tagger
 from newstrace.engines.local import Workers, default_jobs, ordered_map, tapering
 from newstrace.ingest.pipeline import read_documents
 from newstrace.model import Annotations, Document, Problem
-from newstrace.nlp.annotate import NlpConfig, annotate_documents, pipeline_for
+from newstrace.nlp.annotate import NlpConfig, annotate_documents
 from newstrace.nlp.pipeline import alias_table
 from newstrace.nlp.timex import resolve_document_dates
 from newstrace.store import DEFAULT_DB, Store
@@ -50,33 +49,6 @@ def _crashed(batch: list[Document], exc: BaseException) -> list[Annotations | Pr
     ]
 
 
-def _load_models(config: NlpConfig) -> None:
-    """Load a worker's spaCy pipeline and tagger before its first batch. A failure is left for the batch to
-    meet, where it is reported with its documents (here it would only break the pool)."""
-    try:
-        pipeline_for(config)
-        if config.attributions:
-            load_tagger()
-    except Exception:
-        pass
-
-
-def start_annotators(
-    jobs: int | None = None,
-    *,
-    model: str | None = None,
-    aliases: Sequence[str | Path] = (),
-    places: Sequence[str | Path] = (),
-    labels: Sequence[str | Path] = (),
-    attributions: bool = True,
-) -> Workers:
-    """Annotation workers (default: one per core), started now: each loads spaCy and the tagger (~2 s) while
-    the caller does other work. Pass them to :func:`annotate` with the same settings, then close them.
-    ``newstrace run`` starts them before it reads its files."""
-    config = NlpConfig.of(model, aliases, places, attributions, labels)
-    return Workers(jobs or default_jobs(), _load_models, (config,))
-
-
 def annotate(
     db: str | Path = DEFAULT_DB,
     *,
@@ -90,6 +62,7 @@ def annotate(
     limit: int | None = None,
     on_event: Event | None = None,
     workers: Workers | None = None,
+    after_batch: Callable[[Store, list[str]], None] | None = None,
 ) -> AnnotateReport:
     """Annotate every stored document that has no annotations yet (so a killed run resumes where it stopped).
 
@@ -99,6 +72,8 @@ def annotate(
     ``attributions=False`` skips attribution extraction (the slowest stage) for a fast first pass; those
     documents count as annotated, so run ``annotate`` on a fresh store to add attributions later.
     ``on_event`` receives ``start`` (documents to do), ``stored`` (documents done) and ``done`` (the report).
+    ``after_batch(store, doc_ids)`` is called once each batch is stored, with the ids it annotated, so later
+    stages can start on them (``newstrace run`` embeds their claims meanwhile: :mod:`newstrace.link.prefetch`).
     """
     emit: Event = on_event or (lambda kind, payload: None)
     config = NlpConfig.of(model, aliases, places, attributions, labels)
@@ -143,6 +118,8 @@ def annotate(
                 for problem in problems:
                     emit("problem", problem)
                 emit("stored", len(result))
+                if after_batch is not None and ids:
+                    after_batch(store, ids)
             redate_from_corpus(store, report.run_id)
             status = "done"
         except KeyboardInterrupt:
