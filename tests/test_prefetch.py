@@ -88,3 +88,16 @@ def test_an_embedder_that_fails_to_load_fails_the_link_stage_with_its_error(tmp_
 
     with ClaimPrefetch(broken) as prefetch, pytest.raises(EmbedderError, match=r"no manifest\.json"):
         prefetch.encode(["a claim"])
+
+
+def test_a_batch_whose_claims_cannot_be_read_does_not_stop_annotation() -> None:
+    class Unreadable:
+        def claim_inputs(self, ids: list[str]) -> list:
+            raise RuntimeError("damaged annotations")
+
+    embedder = load_embedder("minilm")
+    with ClaimPrefetch(lambda: embedder) as prefetch:
+        prefetch.add(Unreadable(), ["d1", "d2"])  # no exception: the link stage meets the problem itself
+        prefetch.start()
+        assert np.array_equal(prefetch.encode(["a claim"]), embedder.encode(["a claim"]))
+        assert prefetch.prefetched == 0

@@ -74,7 +74,10 @@ class ClaimPrefetch:
         """Queue the claims of these annotated documents for embedding (extracted now, in this thread)."""
         if self._stop.is_set() or self._error is not None or self._queued >= MAX_TEXTS or not doc_ids:
             return
-        texts = [claim.text for doc in store.claim_inputs(list(doc_ids)) for claim in extract_claims(doc)]
+        try:
+            texts = [claim.text for doc in store.claim_inputs(list(doc_ids)) for claim in extract_claims(doc)]
+        except Exception:  # the link stage extracts these claims again and reports what fails there
+            return
         self._queued += len(texts)
         self._queue.put(texts)
 
