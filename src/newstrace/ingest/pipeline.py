@@ -29,13 +29,13 @@ from newstrace.store import DEFAULT_DB, Store
 
 # The HTML and WARC readers bring trafilatura and warcio: imported with the first file that needs them, so
 # that commands reading other formats, or none, start fast.
-def read_html(item: InputFile, options: ReadOptions) -> Iterator[RawArticle | Problem]:
+def _read_html(item: InputFile, options: ReadOptions) -> Iterator[RawArticle | Problem]:
     from newstrace.ingest.html_reader import read_html
 
     return read_html(item, options)
 
 
-def read_warc(item: InputFile, options: ReadOptions) -> Iterator[RawArticle | Problem]:
+def _read_warc(item: InputFile, options: ReadOptions) -> Iterator[RawArticle | Problem]:
     from newstrace.ingest.warc_reader import read_warc
 
     return read_warc(item, options)
@@ -43,11 +43,11 @@ def read_warc(item: InputFile, options: ReadOptions) -> Iterator[RawArticle | Pr
 
 READERS: dict[str, Callable[[InputFile, ReadOptions], Iterator[RawArticle | Problem]]] = {
     "txt": read_txt,
-    "html": read_html,
+    "html": _read_html,
     "jsonl": read_jsonl,
     "json": read_json,
     "csv": read_csv,
-    "warc": read_warc,
+    "warc": _read_warc,
 }
 
 Event = Callable[[str, Any], None]

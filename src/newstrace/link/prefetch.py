@@ -85,8 +85,9 @@ class ClaimPrefetch:
         """Begin embedding the queued claims (and those added later) in the background."""
         # The background thread needs the GIL between two texts (~4 ms of onnxruntime each) while the
         # caller runs Python; at the default 5 ms switch interval it waits about as long as it computes.
-        self._switch = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._switch, 0.0005))
+        if self._switch is None and not self._stop.is_set():  # saved once, restored by _halt()
+            self._switch = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._switch, 0.0005))
         self._go.set()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
