@@ -142,3 +142,95 @@ def test_a_cue_that_stops_at_the_verb_takes_in_the_medium_of_the_statement():
 def _at(text: str, part: str, after: int = 0) -> tuple[int, int]:
     start = text.index(part, after)
     return start, start + len(part)
+
+
+def _span_probabilities_by_search(logp: np.ndarray, matrix: np.ndarray, breaks=None) -> dict:
+    """Every valid tagging's probability under the CRF, summed per span (first word, last word); a span
+    that reaches a paragraph end counts there whatever follows."""
+    paths = {}
+    for tags in itertools.product(range(3), repeat=len(logp)):
+        if tags[0] == 2 or any(a == 0 and b == 2 for a, b in itertools.pairwise(tags)):
+            continue
+        score = sum(logp[t, tag] for t, tag in enumerate(tags))
+        score += sum(matrix[previous, tag] for previous, tag in zip((0, *tags), tags, strict=False))
+        paths[tags] = np.exp(score)
+    total = sum(paths.values())
+    spans: dict[tuple[int, int], float] = {}
+    for tags, weight in paths.items():
+        for first, tag in enumerate(tags):
+            if tag != 1:
+                continue
+            last = first
+            while last + 1 < len(tags) and tags[last + 1] == 2 and not (breaks is not None and breaks[last]):
+                last += 1
+            spans[(first, last)] = spans.get((first, last), 0.0) + weight / total
+    return spans
+
+
+def test_span_probabilities_are_the_crf_marginals_of_each_span():
+    from newstrace.attribution.tagger import span_probabilities
+
+    rng = np.random.default_rng(3)
+    matrix = transition_scores(
+        {"content": {"begin": 0.3, "split": -1.0}}, {"content": rng.normal(size=(3, 3))}
+    )[2]
+    for n in (1, 2, 4, 6):
+        logp = np.log(rng.dirichlet(np.ones(3), size=n))
+        found = {(first, last): p for p, first, last in span_probabilities(logp, matrix, floor=1e-9)}
+        expected = {k: p for k, p in _span_probabilities_by_search(logp, matrix).items() if p >= 1e-9}
+        assert found.keys() == expected.keys()
+        for key, probability in expected.items():
+            assert np.isclose(found[key], probability), (n, key)
+    breaks = np.array([False, True, False, False, False])
+    logp = np.log(rng.dirichlet(np.ones(3), size=5))
+    found = {(a, b): p for p, a, b in span_probabilities(logp, matrix, breaks=breaks, floor=1e-9)}
+    expected = {k: p for k, p in _span_probabilities_by_search(logp, matrix, breaks).items() if p >= 1e-9}
+    assert found.keys() == expected.keys()
+    assert all(np.isclose(found[k], p) for k, p in expected.items())
+    assert all(not (a <= 1 < b) for a, b in found)  # no span runs across the paragraph end after word 1
+
+
+def test_select_spans_keeps_the_most_probable_and_drops_what_overlaps_them_or_falls_short():
+    from newstrace.attribution.tagger import select_spans
+
+    probabilities = {(0, 10): 0.3, (0, 20): 0.45, (25, 30): 0.2, (32, 40): 0.6, (15, 34): 0.5}
+    assert select_spans(probabilities, 0.25) == [(0, 20), (32, 40)]
+    assert select_spans(probabilities, 0.5) == [(32, 40)]
+    assert select_spans(probabilities, 0.1) == [(0, 20), (25, 30), (32, 40)]
+
+
+def test_spans_that_settle_into_one_content_pool_their_probability():
+    import re
+
+    from newstrace.attribution.tagger import pooled
+
+    text = "“The bridge is closed,” the deputy has warned, the mayor said."
+    words = [(m.start(), m.end()) for m in re.finditer(r"\w+|[^\w\s]", text)]
+    comma = next(k for k, (s, _) in enumerate(words) if text[s] == "”")
+    # the quotation alone, and the quotation with two lengths of the words that follow it
+    candidates = [(0.2, 0, comma), (0.15, 0, comma + 2), (0.1, 0, comma + 4), (0.3, comma + 1, comma + 2)]
+    found = pooled(text, words, candidates)
+    assert found[(0, text.index("”") + 1)] == 0.2 + 0.15 + 0.1
+    assert found[(text.index("the deputy"), text.index("the deputy") + len("the deputy"))] == 0.3
+
+
+def test_a_content_is_cut_at_a_blank_line_and_a_part_with_no_word_is_dropped():
+    from newstrace.attribution.tagger import by_paragraph
+
+    text = "“We will win,” she said.\n\n“Next year”\n\n“\n\nThe end"
+    spans = by_paragraph(text, [(0, len(text))])
+    assert [text[s:e] for s, e in spans] == ["“We will win,” she said.", "“Next year”", "The end"]
+    assert by_paragraph("one two\nthree", [(0, 13)]) == [(0, 13)]  # a single line break is not a paragraph
+
+
+def test_a_role_named_in_the_manifest_is_decoded_by_span_probability():
+    words = [(0, 3), (4, 9), (10, 14), (15, 20)]
+    text = "one three four seven"
+    logits = np.zeros((4, 9), dtype=np.float32)
+    logits[:, 0] = logits[:, 3] = 5.0  # no source, no cue
+    logits[:, 6] = 1.0  # content: O a little more likely than B or I on every word...
+    logits[1, 7] = 1.4  # ...except a B on the second word that Viterbi takes
+    assert _decode(words, logits, text=text)["content"] == [(4, 9)]
+    # on its own, that span is less likely than not
+    assert _decode(words, logits, text=text, marginal={"content": 0.5})["content"] == []
+    assert _decode(words, logits, text=text, marginal={"content": 0.3})["content"] == [(4, 9)]

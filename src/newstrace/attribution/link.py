@@ -23,7 +23,7 @@ MAX_SOURCE_DISTANCE = 300  # a source further than this from every cue is left u
 MAX_CONTENT_DISTANCE = 500
 _REACH = max(MAX_SOURCE_DISTANCE, MAX_CONTENT_DISTANCE)
 # A quotation that ends a sentence or clause: , . ! or ? then a closing double quote mark.
-_QUOTE_END = re.compile(r"[,.!?][”\"](?=\s|$|[,;:.)])")
+QUOTE_END = re.compile(r"[,.!?][”\"](?=\s|$|[,;:.)])")
 
 
 def distance(text: str, a: Span, b: Span, beyond: int | None = None) -> int:
@@ -91,7 +91,7 @@ def close_quote(text: str, content: Span, cue: Span) -> Span:
     start, end = content
     if start >= cue[0] or text[start] not in '“"':
         return content
-    for mark in _QUOTE_END.finditer(text, start, end):
+    for mark in QUOTE_END.finditer(text, start, end):
         if mark.end() > cue[0]:
             break
         if text[mark.end() : end].strip():

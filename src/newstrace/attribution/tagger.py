@@ -4,8 +4,9 @@ The model (MiniLM fine-tuned on PolNeAR by ``models/attribution/train.py``) read
 overlapping windows and gives every word three BIO tags, one per role (SOURCE, CUE, CONTENT), so a word can
 be the content of one attribution and the source of another nested in it. Each word keeps the logits of the
 window where it sits furthest from an edge. Each role's tags are decoded with Viterbi under the transition
-scores the model was trained with (a CRF per role) plus span costs chosen on dev. Spans are then linked into
-attributions (:mod:`.link`).
+scores the model was trained with (a CRF per role) plus span costs chosen on dev, or, for the roles the
+manifest names under "marginal" (content), by span probability: every span whose marginal probability under
+the CRF reaches a threshold chosen on dev. Spans are then linked into attributions (:mod:`.link`).
 
 The artifact folder holds ``model.onnx``, ``tokenizer.json`` and ``manifest.json`` (labels, window size and
 stride, sha256 of the model, the CRF's transitions and the span costs, and the dev scores it reached).
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from newstrace.attribution.link import link
+from newstrace.attribution.link import QUOTE_END, link
 from newstrace.attribution.signed import with_signed_quotations
 from newstrace.model import Attribution
 
@@ -42,6 +43,7 @@ Span = tuple[int, int]
 # Marks that close a quotation; ’ and " only when no letter follows ("Russia’s" is not one).
 _CLOSING = frozenset("”»")
 _AMBIGUOUS_CLOSING = frozenset("’\"'")
+_OPENING = frozenset('“"')
 
 
 class TaggerError(RuntimeError):
@@ -59,6 +61,9 @@ class Manifest:
     scores: dict[str, object]
     transitions: dict[str, dict[str, float]] = field(default_factory=dict)  # role -> begin / split costs
     learned: dict[str, list[list[float]]] = field(default_factory=dict)  # role -> CRF transitions, 3 x 3
+    marginal: dict[str, float] = field(
+        default_factory=dict
+    )  # role -> span probability kept (see select_spans)
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
@@ -71,6 +76,7 @@ class Manifest:
             dict(data.get("dev", {})),
             {role: dict(costs) for role, costs in data.get("transitions", {}).items()},
             {role: [list(row) for row in matrix] for role, matrix in data.get("crf", {}).items()},
+            {role: float(threshold) for role, threshold in data.get("marginal", {}).items()},
         )
 
 
@@ -168,7 +174,7 @@ class Tagger:
         words, logits = self.word_logits(text)
         if not words:
             return {role: [] for role in ROLES}
-        return _decode(words, logits, self.transitions, text, self.boundary)
+        return _decode(words, logits, self.transitions, text, self.boundary, self.manifest.marginal)
 
     def word_logits(self, text: str) -> tuple[list[Span], np.ndarray]:
         """The words of a text (character offsets) and their 9 logits (roles x O/B/I), before decoding."""
@@ -197,13 +203,37 @@ class Tagger:
 
     def extract(self, text: str) -> list[Attribution]:
         words, logits = self.word_logits(text)
-        return attributions(text, words, logits, self.transitions, self.boundary)
+        return attributions(text, words, logits, self.transitions, self.boundary, self.manifest.marginal)
 
     def extract_many(self, texts: Sequence[str]) -> list[list[Attribution]]:
         return [self.extract(text) for text in texts]
 
 
 _EDGE = " \t\n,;:"
+# A blank line: text on both sides of it is in different paragraphs.
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_WORD = re.compile(r"\w")
+
+
+def by_paragraph(text: str, spans: list[Span]) -> list[Span]:
+    """Contents cut at blank lines, each paragraph's part a content of its own; parts without a word go.
+
+    The tagger's I tags sometimes run on past the end of a paragraph, into the opening quote mark of the
+    next one or into a quotation by another speaker. PolNeAR’s contents almost never cross a blank line (4
+    of 2,487 on dev), and brat itself splits a span at a line break. On PolNeAR dev this lifted content exact
+    F1 from 68.8 to 69.6 under Viterbi decoding (models/attribution/README.md, "Rules after decoding"). Each
+    part is then linked to its own nearest cue.
+    """
+    kept = []
+    for start, end in spans:
+        cut = start
+        for brk in [*_PARAGRAPH_BREAK.finditer(text, start, end), None]:
+            stop = brk.start() if brk else end
+            if _WORD.search(text, cut, stop):
+                kept.append((cut, stop))
+            if brk:
+                cut = brk.end()
+    return kept
 
 
 def _trimmed(text: str, spans: list[Span]) -> list[Span]:
@@ -264,6 +294,14 @@ def boundaries(text: str, words: list[Span]) -> np.ndarray:
     return found
 
 
+def paragraph_ends(text: str, words: list[Span]) -> np.ndarray:
+    """Words followed by a blank line (:data:`_PARAGRAPH_BREAK`) before the next word."""
+    found = np.zeros(len(words), dtype=bool)
+    for i in range(len(words) - 1):
+        found[i] = _PARAGRAPH_BREAK.search(text, words[i][1], words[i + 1][0]) is not None
+    return found
+
+
 def viterbi_bio(
     logp: np.ndarray,
     transitions: np.ndarray | None = None,
@@ -303,24 +341,157 @@ def viterbi_bio(
     return tags
 
 
+def span_probabilities(
+    logp: np.ndarray,
+    transitions: np.ndarray,
+    at_boundary: np.ndarray | None = None,
+    free: np.ndarray | None = None,
+    breaks: np.ndarray | None = None,
+    floor: float = 0.01,
+) -> list[tuple[float, int, int]]:
+    """The spans of one BIO layer that have a probability of at least ``floor``, as (probability, first word,
+    last word): the probability that the tags are B on the first word, I up to the last, and not I after it.
+
+    ``logp`` (words x O/B/I) and the transition scores (previous tag x tag; ``at_boundary`` where ``free``,
+    as in :func:`viterbi_bio`) define a linear-chain CRF; forward-backward, scaled at each word, gives the
+    marginals. Where Viterbi returns the single best tagging, these say how sure the model is of each span.
+    A span stops at a word followed by a paragraph break (``breaks``), which :func:`by_paragraph` cuts at
+    anyway: there its probability counts every way the tags go on.
+    """
+    n = len(logp)
+    if n == 0:
+        return []
+    emit = np.exp(logp - logp.max(1, keepdims=True)).tolist()
+    top = transitions.max()
+    into = np.exp(transitions - top).tolist()  # I after O scores -1e9, so it becomes 0
+    edge = into if at_boundary is None else np.exp(at_boundary - top).tolist()
+    step = [edge if free is not None and free[t] else into for t in range(n)]
+    # Plain floats: with three tags, numpy's per-call cost is most of the time (3x slower on PolNeAR dev).
+    alpha = [[0.0, 0.0, 0.0]] * n
+    scale = [1.0] * n
+    o, b, i = (into[0][k] * emit[0][k] for k in range(3))
+    for t in range(n):
+        if t:
+            (oo, ob, oi), (bo, bb, bi), (io, ib, ii) = step[t]
+            e = emit[t]
+            o, b, i = (
+                (o * oo + b * bo + i * io) * e[0],
+                (o * ob + b * bb + i * ib) * e[1],
+                (o * oi + b * bi + i * ii) * e[2],
+            )
+        total = o + b + i
+        o, b, i = o / total, b / total, i / total
+        scale[t] = total
+        alpha[t] = [o, b, i]
+    beta = [[1.0, 1.0, 1.0]] * n
+    o, b, i = 1.0, 1.0, 1.0
+    for t in range(n - 2, -1, -1):
+        (oo, ob, oi), (bo, bb, bi), (io, ib, ii) = step[t + 1]
+        e = emit[t + 1]
+        c = scale[t + 1]
+        eo, eb, ei = e[0] * o / c, e[1] * b / c, e[2] * i / c
+        o, b, i = oo * eo + ob * eb + oi * ei, bo * eo + bb * eb + bi * ei, io * eo + ib * eb + ii * ei
+        beta[t] = [o, b, i]
+    spans = []
+    for first in range(n):
+        if alpha[first][1] * beta[first][1] < floor:
+            continue
+        reach = alpha[first][1]  # the tags up to the first word, ending in B there
+        tag = 1
+        for last in range(first, n):
+            if last > first:
+                reach *= step[last][tag][2] * emit[last][2] / scale[last]
+                tag = 2
+                if reach * beta[last][2] < floor:  # every longer span is less probable still
+                    break
+            if last == n - 1 or (breaks is not None and breaks[last]):
+                spans.append((reach * beta[last][tag], first, last))
+                break
+            moves, e, later = step[last + 1][tag], emit[last + 1], beta[last + 1]
+            after = (moves[0] * e[0] * later[0] + moves[1] * e[1] * later[1]) / scale[last + 1]
+            if reach * after >= floor:
+                spans.append((reach * after, first, last))
+    return spans
+
+
+def settled(text: str, span: Span) -> Span | None:
+    """A content as the rules after decoding leave it: trimmed (:func:`_trimmed`), and a quotation followed
+    by more words cut at its closing mark (the linker's :func:`~newstrace.attribution.link.close_quote` does
+    that to a quotation before its cue)."""
+    trimmed = _trimmed(text, [span])
+    if not trimmed:
+        return None
+    start, end = trimmed[0]
+    if text[start] in _OPENING:
+        mark = QUOTE_END.search(text, start, end)
+        if mark and text[mark.end() : end].strip():
+            return (start, mark.end())
+    return (start, end)
+
+
+def pooled(
+    text: str, words: Sequence[Span], candidates: Sequence[tuple[float, int, int]]
+) -> dict[Span, float]:
+    """Candidate spans (:func:`span_probabilities`) as the contents they become (:func:`settled`), each with
+    the summed probability of the spans that become it.
+
+    A long quotation's end is often uncertain only in the words after its closing mark, which the rules cut
+    anyway; pooled, those spans reach the threshold together where none does alone."""
+    found: dict[Span, float] = {}
+    for probability, first, last in candidates:
+        span = settled(text, (words[first][0], words[last][1]))
+        if span is not None:
+            found[span] = found.get(span, 0.0) + probability
+    return found
+
+
+def select_spans(probabilities: Mapping[Span, float], threshold: float) -> list[Span]:
+    """The most probable spans first, each kept when it reaches ``threshold`` and overlaps none kept before.
+
+    A span adds to the expected exact-match F1 when its probability is above about half the F1 reached, so
+    the best threshold lies below one half; it is chosen on dev by ``models/attribution/tune_decoding.py``
+    (0.25 for content). Kept spans never overlap, as the spans of one BIO layer cannot.
+    """
+    kept: list[Span] = []
+    for (start, end), probability in sorted(probabilities.items(), key=lambda item: (-item[1], item[0])):
+        if probability < threshold:
+            break
+        if all(end <= other[0] or other[1] <= start for other in kept):
+            kept.append((start, end))
+    return sorted(kept)
+
+
 def _decode(
     words: list[Span],
     logits: np.ndarray,
     transitions: np.ndarray | None = None,
     text: str | None = None,
     at_boundary: np.ndarray | None = None,
+    marginal: Mapping[str, float] | None = None,
 ) -> dict[str, list[Span]]:
     """Three BIO layers to spans, each decoded under the BIO constraint with ``transitions`` (and the
-    paragraph breaks of ``text``, when given)."""
+    paragraph breaks of ``text``, when given). A role named in ``marginal`` keeps instead the spans whose
+    probability reaches its threshold (:func:`span_probabilities`, :func:`select_spans`)."""
     scores = logits.reshape(len(words), 3, 3).astype(np.float64)
     logp = (
         scores
         - np.log(np.exp(scores - scores.max(-1, keepdims=True)).sum(-1, keepdims=True))
         - scores.max(-1, keepdims=True)
     )
-    tags = viterbi_bio(logp, transitions, None if text is None else boundaries(text, words), at_boundary)
+    free = None if text is None else boundaries(text, words)
+    breaks = None if text is None else paragraph_ends(text, words)
+    if transitions is None:
+        transitions = transition_scores()
+    if at_boundary is None:
+        at_boundary = transitions.copy()
+        at_boundary[:, 1:, 1] = 0.0
+    tags = viterbi_bio(logp, transitions, free, at_boundary)
     found: dict[str, list[Span]] = {}
     for r, role in enumerate(ROLES):
+        if marginal and role in marginal and text is not None:
+            candidates = span_probabilities(logp[:, r], transitions[r], at_boundary[r], free, breaks)
+            found[role] = select_spans(pooled(text, words, candidates), marginal[role])
+            continue
         spans: list[Span] = []
         current: list[int] | None = None
         for w, tag in enumerate(tags[:, r].tolist()):
@@ -345,14 +516,15 @@ def attributions(
     logits: np.ndarray,
     transitions: np.ndarray | None = None,
     at_boundary: np.ndarray | None = None,
+    marginal: Mapping[str, float] | None = None,
 ) -> list[Attribution]:
     """A text's attributions from its words' logits (:meth:`Tagger.word_logits`): decoded, then linked, with the
     signed quotations (:mod:`newstrace.attribution.signed`) the tagger did not find."""
     if not words:
         return []
-    found = _decode(words, logits, transitions, text, at_boundary)
+    found = _decode(words, logits, transitions, text, at_boundary, marginal)
     cues = [extend_cue(text, cue) for cue in found["cue"]]
-    linked = link(text, found["source"], cues, _trimmed(text, found["content"]))
+    linked = link(text, found["source"], cues, _trimmed(text, by_paragraph(text, found["content"])))
     return with_signed_quotations(text, linked)
 
 
@@ -396,7 +568,9 @@ def tag_texts(texts: Sequence[str]) -> list[list[Attribution]]:
         bundles.append(
             [
                 Attribution(
-                    tuple(spans["source"]), tuple(spans["cue"]), tuple(_trimmed(text, spans["content"]))
+                    tuple(spans["source"]),
+                    tuple(spans["cue"]),
+                    tuple(_trimmed(text, by_paragraph(text, spans["content"]))),
                 )
             ]
         )
