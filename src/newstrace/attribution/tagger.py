@@ -61,9 +61,8 @@ class Manifest:
     scores: dict[str, object]
     transitions: dict[str, dict[str, float]] = field(default_factory=dict)  # role -> begin / split costs
     learned: dict[str, list[list[float]]] = field(default_factory=dict)  # role -> CRF transitions, 3 x 3
-    marginal: dict[str, float] = field(
-        default_factory=dict
-    )  # role -> span probability kept (see select_spans)
+    # role -> the span probability a span needs to be kept (select_spans); such a role skips Viterbi
+    marginal: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
@@ -416,8 +415,8 @@ def span_probabilities(
 
 def settled(text: str, span: Span) -> Span | None:
     """A content as the rules after decoding leave it: trimmed (:func:`_trimmed`), and a quotation followed
-    by more words cut at its closing mark (the linker's :func:`~newstrace.attribution.link.close_quote` does
-    that to a quotation before its cue)."""
+    by more words cut at its closing mark. The linker's :func:`~newstrace.attribution.link.close_quote` cuts
+    only a quotation before its cue; here the cue is not known yet, so every such quotation is cut."""
     trimmed = _trimmed(text, [span])
     if not trimmed:
         return None
@@ -470,8 +469,8 @@ def _decode(
     marginal: Mapping[str, float] | None = None,
 ) -> dict[str, list[Span]]:
     """Three BIO layers to spans, each decoded under the BIO constraint with ``transitions`` (and the
-    paragraph breaks of ``text``, when given). A role named in ``marginal`` keeps instead the spans whose
-    probability reaches its threshold (:func:`span_probabilities`, :func:`select_spans`)."""
+    paragraph breaks of ``text``, when given). With ``text``, a role named in ``marginal`` keeps instead the
+    spans whose probability reaches its threshold (:func:`span_probabilities`, :func:`select_spans`)."""
     scores = logits.reshape(len(words), 3, 3).astype(np.float64)
     logp = (
         scores
