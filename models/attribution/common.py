@@ -56,6 +56,7 @@ class Doc:
     tags: np.ndarray | None = None  # (n_words, 3) in {0:O,1:B,2:I}
     gold: dict[str, list[Span]] | None = None  # snapped gold spans per role (multiset)
     dropped: Counter | None = None  # gold fragments not representable in the tag layers
+    types: list[int] | None = None  # per word, its syntax feature id (newstrace.attribution.syntax)
 
 
 def words_of(text: str) -> list[Span]:  # uses the current WORD_RE
@@ -127,6 +128,13 @@ def window_inputs(doc: Doc, a: int, b: int, cls_id: int, sep_id: int):
         if doc.first[k]:
             lab[k - a + 1] = doc.tags[doc.word_of[k]]
     return ids, lab
+
+
+def window_types(doc: Doc, a: int, b: int) -> list[int] | None:
+    """Token-type ids of a window (its words' syntax features; 0 on [CLS]/[SEP]), or None without them."""
+    if doc.types is None:
+        return None
+    return [0, *(doc.types[doc.word_of[k]] for k in range(a, b)), 0]
 
 
 def new_accumulator(doc: Doc) -> tuple[np.ndarray, np.ndarray]:

@@ -41,36 +41,44 @@ def export(model_dir: Path, out: Path, opset: int, fuse: bool) -> Path:
         model_dir, **({"attn_implementation": "eager"} if fuse else {})
     ).eval()
 
+    typed = (model_dir / "syntax.json").exists()  # trained with syntax features as token types
+
     class Wrapper(torch.nn.Module):
         def __init__(self, m):
             super().__init__()
             self.m = m
 
-        def forward(self, input_ids, attention_mask):
-            return self.m(input_ids=input_ids, attention_mask=attention_mask).logits
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            return self.m(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).logits
 
     wrapper = Wrapper(model).eval()
+    n_types = model.config.type_vocab_size
     # Reference logits come first: an export restores each module's training flag afterwards, and a
     # wrapper left in training mode would switch dropout on for any later torch call.
     cases = []
     for b, n, cut in ((2, 64, 50), (3, 100, None), (4, 256, 130)):
         x = torch.randint(1000, 20000, (b, n))
         a = torch.ones_like(x)
+        t = torch.randint(0, n_types, (b, n)) if typed else None
         if cut:
             a[-1, cut:] = 0
         with torch.inference_mode():
-            cases.append((x.numpy(), a.numpy(), wrapper(x, a).numpy()))
+            cases.append((x.numpy(), a.numpy(), t, wrapper(x, a, t).numpy()))
     ids = torch.randint(1000, 2000, (2, 64))
     mask = torch.ones_like(ids)
     mask[1, 50:] = 0
+    inputs = (ids, mask, torch.randint(0, n_types, (2, 64))) if typed else (ids, mask)
     path = out / "model.onnx"
-    names = {"input_names": ["input_ids", "attention_mask"], "output_names": ["logits"]}
+    input_names = ["input_ids", "attention_mask", *(["token_type_ids"] if typed else [])]
+    names = {"input_names": input_names, "output_names": ["logits"]}
     if fuse:
         plain = out / "model.unfused.onnx"
         axes = {0: "batch", 1: "seq"}
         torch.onnx.export(
-            wrapper, (ids, mask), str(plain), **names, opset_version=min(opset, 17), dynamo=False,
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": axes},
+            wrapper, inputs, str(plain), **names, opset_version=min(opset, 17), dynamo=False,
+            dynamic_axes={**{name: axes for name in input_names}, "logits": axes},
         )  # fmt: skip
         from onnxruntime.transformers.optimizer import optimize_model
 
@@ -88,7 +96,7 @@ def export(model_dir: Path, out: Path, opset: int, fuse: bool) -> Path:
     else:
         batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
         torch.onnx.export(
-            wrapper, (ids, mask), str(path), **names, dynamic_shapes=({0: batch, 1: seq}, {0: batch, 1: seq}),
+            wrapper, inputs, str(path), **names, dynamic_shapes=tuple({0: batch, 1: seq} for _ in inputs),
             opset_version=opset, dynamo=True, external_data=False,
         )  # fmt: skip
     # parity against torch, on shapes other than the traced one, with and without padding
@@ -96,8 +104,9 @@ def export(model_dir: Path, out: Path, opset: int, fuse: bool) -> Path:
 
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     diff = 0.0
-    for x, a, ref in cases:
-        got = sess.run(["logits"], {"input_ids": x, "attention_mask": a})[0]
+    for x, a, t, ref in cases:
+        feeds = {"input_ids": x, "attention_mask": a, **({"token_type_ids": t.numpy()} if typed else {})}
+        got = sess.run(["logits"], feeds)[0]
         diff = max(diff, float(abs(ref - got)[a.astype(bool)].max()))
     log(f"exported {path} ({path.stat().st_size / 1e6:.1f} MB); max |torch - onnx| logit diff {diff:.2e}")
     if diff > 1e-3:
@@ -155,6 +164,10 @@ def main() -> None:
     }
     if (model_dir / "crf.json").exists():  # trained with train.py --crf: its transitions decode
         cfg["crf"] = json.loads((model_dir / "crf.json").read_text())["transitions"]
+    if (model_dir / "syntax.json").exists():  # trained with train.py --syntax: token types from a parse
+        from newstrace.attribution.syntax import PARSER
+
+        cfg["syntax"] = {**json.loads((model_dir / "syntax.json").read_text()), "parser": PARSER}
     (out / "attribution.json").write_text(json.dumps(cfg, indent=2) + "\n")
     shutil.copy(model_dir / "tokenizer.json", out / "tokenizer.json")
 
@@ -190,6 +203,14 @@ def main() -> None:
         golds.append(art.attributions)
         if args.limit_dev and len(docs) >= args.limit_dev:
             break
+    if cfg.get("syntax"):
+        from newstrace.attribution import syntax
+
+        vocab = syntax.vocabulary(cfg["syntax"]["features"])
+        nlp = syntax.default_parser()
+        for doc, parsed in zip(docs, nlp.pipe(d.text for d in docs), strict=True):
+            features = syntax.token_features(parsed, cfg["syntax"].get("depth", 1))
+            doc.types = syntax.word_features(doc.words, features, vocab)
     n_words = sum(len(d.words) for d in docs)
     results = {}
     for name in ("model.onnx", "model.int8.onnx"):

@@ -37,6 +37,7 @@ def main(folder: Path, target: Path = TARGET) -> None:
         "decoding": config.get("decoding", "viterbi"),
         "labels": config["labels"],
         **({"crf": config["crf"]} if config.get("crf") else {}),
+        **({"syntax": config["syntax"]} if config.get("syntax") else {}),
         "sha256": digest,
         "bytes": (target / "model.onnx").stat().st_size,
         "dev": {

@@ -14,7 +14,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
-from common import accumulate, decode, load_tokenizer, make_doc, new_accumulator, window_inputs
+from common import accumulate, decode, load_tokenizer, make_doc, new_accumulator, window_inputs, window_types
 
 from newstrace.attribution.tagger import transition_scores, windows
 
@@ -43,6 +43,7 @@ class AttributionTagger:
         self.session = ort.InferenceSession(
             str(folder / model_file), opts, providers=["CPUExecutionProvider"]
         )
+        self.inputs = {i.name for i in self.session.get_inputs()}
 
     def tag_doc(self, doc):
         acc = new_accumulator(doc)
@@ -53,10 +54,16 @@ class AttributionTagger:
             n = max(len(r) for r in rows)
             ids = np.full((len(rows), n), self.pad, dtype=np.int64)
             mask = np.zeros((len(rows), n), dtype=np.int64)
-            for i, r in enumerate(rows):
+            types = np.zeros((len(rows), n), dtype=np.int64)
+            for i, (r, (a, b)) in enumerate(zip(rows, chunk, strict=True)):
                 ids[i, : len(r)] = r
                 mask[i, : len(r)] = 1
-            logits = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
+                if doc.types is not None:
+                    types[i, : len(r)] = window_types(doc, a, b)
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self.inputs:  # a model trained with syntax features (train.py --syntax)
+                feeds["token_type_ids"] = types
+            logits = self.session.run(["logits"], feeds)[0]
             for (a, b), lg in zip(chunk, logits, strict=False):
                 accumulate(doc, acc, a, b, lg)
         return decode(doc, acc[0], self.decoding, self.transitions)

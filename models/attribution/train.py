@@ -41,6 +41,7 @@ from common import (
     sha256,
     shared_scores,
     window_inputs,
+    window_types,
 )
 
 from newstrace.attribution.tagger import transition_scores, windows
@@ -70,16 +71,51 @@ def load_docs(root: Path, split: str, tokenizer, limit: int | None):
 
 
 def collate(items, pad_id: int):
-    n = max(len(ids) for ids, _ in items)
+    """Padded ids, mask, labels and token types of (ids, labels[, types]) items; types None without them."""
+    n = max(len(item[0]) for item in items)
     ids = torch.full((len(items), n), pad_id, dtype=torch.long)
     mask = torch.zeros((len(items), n), dtype=torch.long)
     labels = torch.full((len(items), n, 3), IGNORE, dtype=torch.long)
-    for i, (x, lab) in enumerate(items):
+    typed = len(items[0]) > 2 and items[0][2] is not None
+    types = torch.zeros((len(items), n), dtype=torch.long) if typed else None
+    for i, item in enumerate(items):
+        x, lab = item[0], item[1]
         ids[i, : len(x)] = torch.tensor(x)
         mask[i, : len(x)] = 1
         if lab is not None:
             labels[i, : len(x)] = torch.from_numpy(lab)
-    return ids, mask, labels
+        if types is not None:
+            types[i, : len(x)] = torch.tensor(item[2])
+    return ids, mask, labels, types
+
+
+def add_syntax(docs_by_split: dict, cache: Path, min_count: int, depth: int) -> dict[str, int]:
+    """Each doc's per-word syntax feature ids (newstrace.attribution.syntax), from spaCy parses cached in
+    ``cache``; the vocabulary is every feature seen ``min_count`` times in train."""
+    import pickle
+    from collections import Counter
+
+    from newstrace.attribution import syntax
+
+    tokens_of: dict[str, list] = {}
+    if cache.exists():
+        tokens_of = pickle.loads(cache.read_bytes())
+    missing = [d for docs in docs_by_split.values() for d in docs if d.article_id not in tokens_of]
+    if missing:
+        nlp = syntax.default_parser()
+        t0 = time.time()
+        for doc, parsed in zip(missing, nlp.pipe((d.text for d in missing), batch_size=16), strict=True):
+            tokens_of[doc.article_id] = syntax.token_features(parsed, depth)
+        log(f"parsed {len(missing)} articles in {time.time() - t0:.0f} s")
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(pickle.dumps(tokens_of))
+    counts = Counter(f for d in docs_by_split["train"] for _, f in tokens_of[d.article_id])
+    vocab = {f: syntax.FIRST_ID + k for k, (f, c) in enumerate(counts.most_common()) if c >= min_count}
+    for docs in docs_by_split.values():
+        for d in docs:
+            d.types = syntax.word_features(d.words, tokens_of[d.article_id], vocab)
+    log(f"syntax features: {len(vocab)} kept of {len(counts)} (min count {min_count})")
+    return vocab
 
 
 def loss_fn(
@@ -169,9 +205,12 @@ def predict(
     accs = [new_accumulator(doc) for doc in docs]
     for k in range(0, len(jobs), batch_size):
         chunk = jobs[k : k + batch_size]
-        items = [window_inputs(docs[d], a, b, cls_id, sep_id)[0] for d, a, b in chunk]
-        ids, mask, _ = collate([(x, None) for x in items], pad_id)
-        logits = model(input_ids=ids, attention_mask=mask).logits.float().numpy()
+        items = [
+            (window_inputs(docs[d], a, b, cls_id, sep_id)[0], None, window_types(docs[d], a, b))
+            for d, a, b in chunk
+        ]
+        ids, mask, _, types = collate(items, pad_id)
+        logits = model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits.float().numpy()
         for (d, a, b), lg in zip(chunk, logits, strict=False):
             accumulate(docs[d], accs[d], a, b, lg)
     return [decode(doc, acc[0], transitions=transitions) for doc, acc in zip(docs, accs, strict=False)]
@@ -263,6 +302,15 @@ def main() -> None:
     ap.add_argument("--o-weight-roles", default="content", help="comma-separated roles --o-weight applies to")
     ap.add_argument("--no-save", action="store_true")
     ap.add_argument(
+        "--syntax",
+        action="store_true",
+        help="give each word its spaCy dependency label and clause as a token type (newstrace.attribution.syntax)",
+    )
+    ap.add_argument("--syntax-depth", type=int, default=1, help="clause heads named in each syntax feature")
+    ap.add_argument(
+        "--syntax-min-count", type=int, default=20, help="train occurrences a syntax feature needs"
+    )
+    ap.add_argument(
         "--word-regex",
         default=common.SCORER_WORD_RE,
         help="word split (labels sit on the first subword of each word); default = the scorer's tokens",
@@ -304,11 +352,21 @@ def main() -> None:
     common.set_word_regex(args.word_regex)
     train_docs, _ = load_docs(root, "train", tokenizer, args.limit_train)
     dev_docs, dev_gold = load_docs(root, "dev", tokenizer, args.limit_dev)
+    vocab = (
+        add_syntax(
+            {"train": train_docs, "dev": dev_docs},
+            HERE / "artifacts" / f"parses-depth{args.syntax_depth}.pkl",
+            args.syntax_min_count,
+            args.syntax_depth,
+        )
+        if args.syntax
+        else None
+    )
     train_items = []
     for doc in train_docs:
         for a, b in windows(len(doc.ids), size, size - args.train_overlap):
-            train_items.append(window_inputs(doc, a, b, cls_id, sep_id))
-    n_tok = sum(len(x) for x, _ in train_items)
+            train_items.append((*window_inputs(doc, a, b, cls_id, sep_id), window_types(doc, a, b)))
+    n_tok = sum(len(item[0]) for item in train_items)
     log(
         f"train: {len(train_docs)} articles, {sum(len(d.words) for d in train_docs)} words, "
         f"{len(train_items)} windows, {n_tok} tokens; dev: {len(dev_docs)} articles, "
@@ -327,6 +385,15 @@ def main() -> None:
         model.bert.encoder.layer = torch.nn.ModuleList(model.bert.encoder.layer[i] for i in keep)
         model.config.num_hidden_layers = len(keep)
         log(f"kept encoder layers {keep} of {args.base}")
+    if vocab is not None:
+        # one token type per syntax feature, each starting as the pretrained type 0: the network starts
+        # exactly where it would without them
+        old = model.bert.embeddings.token_type_embeddings
+        new = torch.nn.Embedding(len(vocab) + 2, old.embedding_dim)
+        with torch.no_grad():
+            new.weight[:] = old.weight[0]
+        model.bert.embeddings.token_type_embeddings = new
+        model.config.type_vocab_size = len(vocab) + 2
     if args.freeze_word_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
     no_decay = ("bias", "LayerNorm.weight", "layer_norm")
@@ -385,10 +452,14 @@ def main() -> None:
         run_loss, run_n = 0.0, 0
         for k in range(0, len(order), args.batch_size):
             t0 = time.time()
-            ids, mask, labels = collate([train_items[i] for i in order[k : k + args.batch_size]], pad_id)
+            ids, mask, labels, types = collate(
+                [train_items[i] for i in order[k : k + args.batch_size]], pad_id
+            )
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
                 # no mask when nothing is padded (most windows are full): lets SDPA take its fast path
-                logits = model(input_ids=ids, attention_mask=None if bool(mask.all()) else mask).logits
+                logits = model(
+                    input_ids=ids, attention_mask=None if bool(mask.all()) else mask, token_type_ids=types
+                ).logits
             float_logits = logits.float()
             loss = loss_fn(float_logits, labels, o_weights)
             if crf is not None:
@@ -438,6 +509,10 @@ def main() -> None:
                         out.mkdir(parents=True, exist_ok=True)
                         model.save_pretrained(out, safe_serialization=True)
                         tokenizer.save(str(out / "tokenizer.json"))
+                        if vocab is not None:
+                            (out / "syntax.json").write_text(
+                                json.dumps({"features": list(vocab), "depth": args.syntax_depth}) + "\n"
+                            )
                         if crf is not None:
                             (out / "crf.json").write_text(
                                 json.dumps({"transitions": crf.matrices(), "start": crf.start.tolist()})

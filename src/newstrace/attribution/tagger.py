@@ -9,7 +9,11 @@ manifest names under "marginal" (content), by span probability: every span whose
 the CRF reaches a threshold chosen on dev. Spans are then linked into attributions (:mod:`.link`).
 
 The artifact folder holds ``model.onnx``, ``tokenizer.json`` and ``manifest.json`` (labels, window size and
-stride, sha256 of the model, the CRF's transitions and the span costs, and the dev scores it reached).
+stride, sha256 of the model, the CRF's transitions and the span costs, and the dev scores it reached). A
+model trained with syntax features (``train.py --syntax``) also reads each word's dependency label and
+clause (:mod:`.syntax`) as its token type; its manifest lists the features, and the texts are parsed with
+the spaCy pipeline it was trained on. The shipped model reads no parse (models/attribution/README.md,
+"Runs 12 and 13").
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from newstrace.attribution import syntax
 from newstrace.attribution.link import QUOTE_END, link
 from newstrace.attribution.signed import with_signed_quotations
 from newstrace.model import Attribution
@@ -63,6 +68,9 @@ class Manifest:
     learned: dict[str, list[list[float]]] = field(default_factory=dict)  # role -> CRF transitions, 3 x 3
     # role -> the span probability a span needs to be kept (select_spans); such a role skips Viterbi
     marginal: dict[str, float] = field(default_factory=dict)
+    # a model trained with syntax features (newstrace.attribution.syntax): the features, in id order, and
+    # the spaCy pipeline whose parse gives them; empty for a model without
+    syntax: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
@@ -76,6 +84,7 @@ class Manifest:
             {role: dict(costs) for role, costs in data.get("transitions", {}).items()},
             {role: [list(row) for row in matrix] for role, matrix in data.get("crf", {}).items()},
             {role: float(threshold) for role, threshold in data.get("marginal", {}).items()},
+            dict(data.get("syntax", {})),
         )
 
 
@@ -165,18 +174,37 @@ class Tagger:
         self.cls_id = self.tokenizer.token_to_id("[CLS]")
         self.sep_id = self.tokenizer.token_to_id("[SEP]")
         self.word = re.compile(self.manifest.word_pattern)
+        features = self.manifest.syntax.get("features")
+        self.vocabulary = syntax.vocabulary(list(features)) if isinstance(features, list) else None
+        if self.vocabulary is not None:
+            try:  # loaded now, so a worker is ready before its first batch and a missing model fails here
+                syntax.default_parser()
+            except RuntimeError as exc:
+                raise TaggerError(f"{self.folder}: {exc}") from exc
         self.transitions = transition_scores(self.manifest.transitions, self.manifest.learned)
         self.boundary = transition_scores(self.manifest.transitions, self.manifest.learned, at_boundary=True)
 
-    def spans(self, text: str) -> dict[str, list[Span]]:
+    def tokens(self, texts: Sequence[str]) -> list[list[tuple[int, str]] | None]:
+        """The parse features of each text, or Nones for a model that reads no parse."""
+        if self.vocabulary is None:
+            return [None] * len(texts)
+        depth = int(self.manifest.syntax.get("depth", 1))  # type: ignore[call-overload]
+        parser = syntax.default_parser()
+        return [syntax.token_features(doc, depth) for doc in parser.pipe(texts, batch_size=16)]
+
+    def spans(self, text: str, tokens: list[tuple[int, str]] | None = None) -> dict[str, list[Span]]:
         """The role spans of one text, as character offsets snapped to words."""
-        words, logits = self.word_logits(text)
+        words, logits = self.word_logits(text, tokens)
         if not words:
             return {role: [] for role in ROLES}
         return _decode(words, logits, self.transitions, text, self.boundary, self.manifest.marginal)
 
-    def word_logits(self, text: str) -> tuple[list[Span], np.ndarray]:
-        """The words of a text (character offsets) and their 9 logits (roles x O/B/I), before decoding."""
+    def word_logits(
+        self, text: str, tokens: list[tuple[int, str]] | None = None
+    ) -> tuple[list[Span], np.ndarray]:
+        """The words of a text (character offsets) and their 9 logits (roles x O/B/I), before decoding.
+
+        A model that reads a parse takes it from ``tokens`` (:meth:`tokens`), or parses ``text`` itself."""
         words = [(m.start(), m.end()) for m in self.word.finditer(text.translate(_QUOTES))]
         if not words:
             return [], np.zeros((0, 9), dtype=np.float32)
@@ -185,6 +213,12 @@ class Tagger:
         )
         ids = list(encoding.ids)
         word_of = list(encoding.word_ids)
+        types = None
+        if self.vocabulary is not None:
+            if tokens is None:
+                (tokens,) = self.tokens([text])
+            of_word = syntax.word_features(words, tokens or [], self.vocabulary)
+            types = [of_word[w] for w in word_of]
         first = [k == 0 or word_of[k] != word_of[k - 1] for k in range(len(ids))]
         best = np.zeros((len(words), 9), dtype=np.float32)
         depth = np.full(len(words), -1)
@@ -194,18 +228,22 @@ class Tagger:
             batch = np.array([[self.cls_id, *ids[start:end], self.sep_id] for start, end in chunk], np.int64)
             feeds = {"input_ids": batch, "attention_mask": np.ones_like(batch)}
             if "token_type_ids" in self.input_names:
-                feeds["token_type_ids"] = np.zeros_like(batch)
+                feeds["token_type_ids"] = (
+                    np.zeros_like(batch)
+                    if types is None
+                    else np.array([[0, *types[start:end], 0] for start, end in chunk], np.int64)
+                )
             logits = self.session.run(None, feeds)[0]
             for row, (start, end) in enumerate(chunk):
                 keep_central(best, depth, first, word_of, start, end, logits[row])
         return words, best
 
-    def extract(self, text: str) -> list[Attribution]:
-        words, logits = self.word_logits(text)
+    def extract(self, text: str, tokens: list[tuple[int, str]] | None = None) -> list[Attribution]:
+        words, logits = self.word_logits(text, tokens)
         return attributions(text, words, logits, self.transitions, self.boundary, self.manifest.marginal)
 
     def extract_many(self, texts: Sequence[str]) -> list[list[Attribution]]:
-        return [self.extract(text) for text in texts]
+        return [self.extract(text, tokens) for text, tokens in zip(texts, self.tokens(texts), strict=True)]
 
 
 _EDGE = " \t\n,;:"
@@ -562,8 +600,8 @@ def tag_texts(texts: Sequence[str]) -> list[list[Attribution]]:
     """
     tagger = load_tagger()
     bundles = []
-    for text in texts:
-        spans = tagger.spans(text)
+    for text, tokens in zip(texts, tagger.tokens(texts), strict=True):
+        spans = tagger.spans(text, tokens)
         bundles.append(
             [
                 Attribution(

@@ -114,12 +114,18 @@ def annotate_documents(
                 )
     if config.attributions:
         tagger = load_tagger()
-        for index, (document, result) in enumerate(zip(documents, results, strict=True)):
+        pending = [index for index, result in enumerate(results) if isinstance(result, Annotations)]
+        try:  # the whole batch parsed at once, when the tagger reads a parse
+            parses = tagger.tokens([documents[index].text for index in pending])
+        except Exception:  # each document is then parsed alone below, and only the failing one is lost
+            parses = [None] * len(pending)
+        for index, tokens in zip(pending, parses, strict=True):
+            document, result = documents[index], results[index]
             if isinstance(result, Annotations):
                 try:
                     result.attributions = [
                         classify(document.text, found, result.mentions, actors)
-                        for found in tagger.extract(document.text)
+                        for found in tagger.extract(document.text, tokens)
                     ]
                 except Exception as exc:
                     results[index] = Problem(
