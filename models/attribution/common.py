@@ -57,6 +57,7 @@ class Doc:
     gold: dict[str, list[Span]] | None = None  # snapped gold spans per role (multiset)
     dropped: Counter | None = None  # gold fragments not representable in the tag layers
     types: list[int] | None = None  # per word, its syntax feature id (newstrace.attribution.syntax)
+    scaffold: list[int] | None = None  # per word, the syntax feature id to predict (train.py --scaffold)
 
 
 def words_of(text: str) -> list[Span]:  # uses the current WORD_RE

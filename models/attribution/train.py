@@ -71,13 +71,16 @@ def load_docs(root: Path, split: str, tokenizer, limit: int | None):
 
 
 def collate(items, pad_id: int):
-    """Padded ids, mask, labels and token types of (ids, labels[, types]) items; types None without them."""
+    """Padded ids, mask, labels, token types and scaffold labels of (ids, labels[, types[, scaffold]])
+    items; types and scaffold labels are None without them."""
     n = max(len(item[0]) for item in items)
     ids = torch.full((len(items), n), pad_id, dtype=torch.long)
     mask = torch.zeros((len(items), n), dtype=torch.long)
     labels = torch.full((len(items), n, 3), IGNORE, dtype=torch.long)
     typed = len(items[0]) > 2 and items[0][2] is not None
     types = torch.zeros((len(items), n), dtype=torch.long) if typed else None
+    scaffolded = len(items[0]) > 3 and items[0][3] is not None
+    scaffold = torch.full((len(items), n), IGNORE, dtype=torch.long) if scaffolded else None
     for i, item in enumerate(items):
         x, lab = item[0], item[1]
         ids[i, : len(x)] = torch.tensor(x)
@@ -86,7 +89,18 @@ def collate(items, pad_id: int):
             labels[i, : len(x)] = torch.from_numpy(lab)
         if types is not None:
             types[i, : len(x)] = torch.tensor(item[2])
-    return ids, mask, labels, types
+        if scaffold is not None:
+            scaffold[i, : len(x)] = torch.tensor(item[3])
+    return ids, mask, labels, types, scaffold
+
+
+def scaffold_labels(doc, a: int, b: int) -> list[int] | None:
+    """The syntax feature of each word's first subword in a window, IGNORE elsewhere ([CLS], [SEP], later
+    subwords), or None for a doc without scaffold labels."""
+    if doc.scaffold is None:
+        return None
+    inner = [doc.scaffold[doc.word_of[k]] if doc.first[k] else IGNORE for k in range(a, b)]
+    return [IGNORE, *inner, IGNORE]
 
 
 def add_syntax(docs_by_split: dict, cache: Path, min_count: int, depth: int) -> dict[str, int]:
@@ -209,7 +223,7 @@ def predict(
             (window_inputs(docs[d], a, b, cls_id, sep_id)[0], None, window_types(docs[d], a, b))
             for d, a, b in chunk
         ]
-        ids, mask, _, types = collate(items, pad_id)
+        ids, mask, _, types, _ = collate(items, pad_id)
         logits = model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits.float().numpy()
         for (d, a, b), lg in zip(chunk, logits, strict=False):
             accumulate(docs[d], accs[d], a, b, lg)
@@ -306,6 +320,12 @@ def main() -> None:
         action="store_true",
         help="give each word its spaCy dependency label and clause as a token type (newstrace.attribution.syntax)",
     )
+    ap.add_argument(
+        "--scaffold",
+        type=float,
+        default=0.0,
+        help="weight of an extra loss: predict each word's syntax feature (a scaffold; no parse at run time)",
+    )
     ap.add_argument("--syntax-depth", type=int, default=1, help="clause heads named in each syntax feature")
     ap.add_argument(
         "--syntax-min-count", type=int, default=20, help="train occurrences a syntax feature needs"
@@ -359,13 +379,22 @@ def main() -> None:
             args.syntax_min_count,
             args.syntax_depth,
         )
-        if args.syntax
+        if args.syntax or args.scaffold
         else None
     )
+    if args.scaffold:  # the features become labels to predict, not inputs
+        for doc in (*train_docs, *dev_docs):
+            doc.scaffold, doc.types = doc.types, None
     train_items = []
     for doc in train_docs:
         for a, b in windows(len(doc.ids), size, size - args.train_overlap):
-            train_items.append((*window_inputs(doc, a, b, cls_id, sep_id), window_types(doc, a, b)))
+            train_items.append(
+                (
+                    *window_inputs(doc, a, b, cls_id, sep_id),
+                    window_types(doc, a, b),
+                    scaffold_labels(doc, a, b),
+                )
+            )
     n_tok = sum(len(item[0]) for item in train_items)
     log(
         f"train: {len(train_docs)} articles, {sum(len(d.words) for d in train_docs)} words, "
@@ -385,7 +414,14 @@ def main() -> None:
         model.bert.encoder.layer = torch.nn.ModuleList(model.bert.encoder.layer[i] for i in keep)
         model.config.num_hidden_layers = len(keep)
         log(f"kept encoder layers {keep} of {args.base}")
-    if vocab is not None:
+    scaffold_head = None
+    if args.scaffold:
+        # a syntactic scaffold (Swayamdipta et al., 2018): predicting each word's parse feature from the
+        # encoder's last layer shapes it, and the head is dropped afterwards, so the model reads no parse
+        scaffold_head = torch.nn.Sequential(
+            torch.nn.Dropout(0.1), torch.nn.Linear(model.config.hidden_size, len(vocab) + 2)
+        )
+    if vocab is not None and args.syntax:
         # one token type per syntax feature, each starting as the pretrained type 0: the network starts
         # exactly where it would without them
         old = model.bert.embeddings.token_type_embeddings
@@ -422,6 +458,8 @@ def main() -> None:
     )
     if crf is not None:
         groups.append({"params": list(crf.parameters()), "weight_decay": 0.0, "lr": args.crf_lr})
+    if scaffold_head is not None:
+        groups.append({"params": list(scaffold_head.parameters()), "weight_decay": args.weight_decay})
     opt = torch.optim.AdamW(groups, lr=args.lr)
     steps_per_epoch = math.ceil(len(train_items) / args.batch_size)
     total_steps = max(1, round(steps_per_epoch * args.epochs))
@@ -452,16 +490,25 @@ def main() -> None:
         run_loss, run_n = 0.0, 0
         for k in range(0, len(order), args.batch_size):
             t0 = time.time()
-            ids, mask, labels, types = collate(
+            ids, mask, labels, types, scaffold = collate(
                 [train_items[i] for i in order[k : k + args.batch_size]], pad_id
             )
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
                 # no mask when nothing is padded (most windows are full): lets SDPA take its fast path
-                logits = model(
-                    input_ids=ids, attention_mask=None if bool(mask.all()) else mask, token_type_ids=types
-                ).logits
+                outputs = model(
+                    input_ids=ids,
+                    attention_mask=None if bool(mask.all()) else mask,
+                    token_type_ids=types,
+                    output_hidden_states=scaffold_head is not None,
+                )
+                logits = outputs.logits
+                guesses = scaffold_head(outputs.hidden_states[-1]) if scaffold_head is not None else None
             float_logits = logits.float()
             loss = loss_fn(float_logits, labels, o_weights)
+            if guesses is not None:
+                loss = loss + args.scaffold * torch.nn.functional.cross_entropy(
+                    guesses.float().reshape(-1, guesses.shape[-1]), scaffold.reshape(-1), ignore_index=IGNORE
+                )
             if crf is not None:
                 loss = loss + crf.nll(float_logits, labels)
             loss.backward()
@@ -509,7 +556,7 @@ def main() -> None:
                         out.mkdir(parents=True, exist_ok=True)
                         model.save_pretrained(out, safe_serialization=True)
                         tokenizer.save(str(out / "tokenizer.json"))
-                        if vocab is not None:
+                        if vocab is not None and args.syntax:
                             (out / "syntax.json").write_text(
                                 json.dumps({"features": list(vocab), "depth": args.syntax_depth}) + "\n"
                             )
