@@ -41,6 +41,32 @@ def test_cue_without_source_gives_sourceless_attribution():
     assert attribution.source == ()
 
 
+def test_a_cue_without_a_source_shares_the_source_of_the_cue_before_it_in_its_sentence():
+    text = "The minister said the road was closed, adding that it would reopen in May."
+    source = _span(text, "The minister")
+    cues = [_span(text, "said"), _span(text, "adding")]
+    contents = [_span(text, "the road was closed"), _span(text, "it would reopen in May")]
+    first, second = link(text, [source], cues, contents)
+    assert first.source == second.source == (source,)
+    assert second.content == (contents[1],)
+
+
+def test_a_sentence_end_right_before_a_span_counts_in_the_distance():
+    from newstrace.attribution.link import SENTENCE_COST, distance
+
+    text = "The mayor said so. Asked about it, the engineer said no."
+    assert distance(text, _span(text, "said"), _span(text, "Asked")) == len(" so. ") + SENTENCE_COST
+
+
+def test_a_cue_in_the_next_sentence_does_not_share_the_source():
+    text = "The minister said the road was closed. It is believed that the talks will resume in March."
+    source = _span(text, "The minister")
+    cues = [_span(text, "said"), _span(text, "It is believed")]
+    contents = [_span(text, "the road was closed"), _span(text, "the talks will resume in March")]
+    first, second = link(text, [source], cues, contents)
+    assert first.source == (source,) and second.source == ()
+
+
 def test_linker_recovers_polnear_dev_relations_from_gold_spans():
     articles = list(read_split(shared_path("polnear"), "dev"))
     tp = predicted = gold = 0
@@ -55,7 +81,9 @@ def test_linker_recovers_polnear_dev_relations_from_gold_spans():
         tp += sum((g & p).values())
         predicted += sum(p.values())
         gold += sum(g.values())
-    assert 2 * tp / (predicted + gold) >= 0.94  # measured 0.954
+    # measured 0.952: sharing a source costs a little here (0.958 without), since gold lists a shared source
+    # once for each of its cues and a cue it leaves without one has none; on the tagger's spans it gains 2.6
+    assert 2 * tp / (predicted + gold) >= 0.94
 
 
 def test_far_pairs_are_cut_short_without_changing_the_links():
