@@ -207,9 +207,8 @@ def main() -> None:
         from newstrace.attribution import syntax
 
         vocab = syntax.vocabulary(cfg["syntax"]["features"])
-        nlp = syntax.default_parser()
-        for doc, parsed in zip(docs, nlp.pipe(d.text for d in docs), strict=True):
-            features = syntax.token_features(parsed, cfg["syntax"].get("depth", 1))
+        parses = syntax.parse([d.text for d in docs], cfg["syntax"].get("depth", 1))
+        for doc, features in zip(docs, parses, strict=True):
             doc.types = syntax.word_features(doc.words, features, vocab)
     n_words = sum(len(d.words) for d in docs)
     results = {}

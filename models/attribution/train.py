@@ -116,15 +116,14 @@ def add_syntax(docs_by_split: dict, cache: Path, min_count: int, depth: int) -> 
         tokens_of = pickle.loads(cache.read_bytes())
     missing = [d for docs in docs_by_split.values() for d in docs if d.article_id not in tokens_of]
     if missing:
-        nlp = syntax.default_parser()
         t0 = time.time()
-        for doc, parsed in zip(missing, nlp.pipe((d.text for d in missing), batch_size=16), strict=True):
-            tokens_of[doc.article_id] = syntax.token_features(parsed, depth)
+        for doc, features in zip(missing, syntax.parse([d.text for d in missing], depth), strict=True):
+            tokens_of[doc.article_id] = features
         log(f"parsed {len(missing)} articles in {time.time() - t0:.0f} s")
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_bytes(pickle.dumps(tokens_of))
     counts = Counter(f for d in docs_by_split["train"] for _, f in tokens_of[d.article_id])
-    vocab = {f: syntax.FIRST_ID + k for k, (f, c) in enumerate(counts.most_common()) if c >= min_count}
+    vocab = syntax.vocabulary([f for f, c in counts.most_common() if c >= min_count])
     for docs in docs_by_split.values():
         for d in docs:
             d.types = syntax.word_features(d.words, tokens_of[d.article_id], vocab)

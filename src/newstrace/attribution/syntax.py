@@ -58,6 +58,11 @@ def token_features(doc: Any, depth: int = 1) -> list[tuple[int, str]]:
     return [(token.idx, f"{token.dep_}|{'<'.join(clauses_of(token, depth))}") for token in doc]
 
 
+def parse(texts: Sequence[str], depth: int = 1) -> list[list[tuple[int, str]]]:
+    """The token features (:func:`token_features`) of each text, parsed with :func:`default_parser`."""
+    return [token_features(doc, depth) for doc in default_parser().pipe(texts, batch_size=16)]
+
+
 def word_features(
     words: Sequence[Span], tokens: Sequence[tuple[int, str]], vocab: Mapping[str, int]
 ) -> list[int]:

@@ -188,9 +188,7 @@ class Tagger:
         """The parse features of each text, or Nones for a model that reads no parse."""
         if self.vocabulary is None:
             return [None] * len(texts)
-        depth = int(self.manifest.syntax.get("depth", 1))  # type: ignore[call-overload]
-        parser = syntax.default_parser()
-        return [syntax.token_features(doc, depth) for doc in parser.pipe(texts, batch_size=16)]
+        return list(syntax.parse(texts, int(self.manifest.syntax.get("depth", 1))))  # type: ignore[call-overload]
 
     def spans(self, text: str, tokens: list[tuple[int, str]] | None = None) -> dict[str, list[Span]]:
         """The role spans of one text, as character offsets snapped to words."""
