@@ -6,7 +6,8 @@
 2. **A trailing relative clause** after a reported (not quoted) content: for each gold content that follows
    its cue and does not open with a quote mark, a clause opening with ", which", ", who", ", whom", ", whose"
    (or a preposition and one of them: ", of which") in the content's sentence counts as *in* when the
-   content runs through it to the sentence end, *out* when the content ends right before it.
+   content runs through it to the sentence end, *out* when the content ends right before it. The partitive
+   ones (", of which one was …") are also counted apart.
 
 Both are counts of gold annotations, no model involved. Printed, and appended to benchmarks/RESULTS.md
 unless ``--no-record``:
@@ -27,6 +28,7 @@ from benchlib import SHARED, record
 
 KNOWN_AS = re.compile(r"\b(?:(?:previously|formerly|also|better|now) )?known as\b")
 RELATIVE = re.compile(r",\s+(?:(?:of|in|to|for|by|with|from|among|at|on)\s+)?(which|whom|whose|who)\b")
+PARTITIVE = re.compile(r",\s+(?:of|among)\s+(?:which|whom)\b")  # "five attacks, of which one …"
 SENTENCE_END = re.compile(r"[.!?](?=[”\"’')\]]*(?:\s|$))")
 QUOTES = "“\"‘«'"
 
@@ -51,10 +53,11 @@ def trailing_relatives(article) -> Counter:
         if stop is None:
             continue
         for m in RELATIVE.finditer(text, start, stop.start()):
-            if m.start() < end and end >= stop.start() - 1:
-                counts["in", m.group(1)] += 1
-            elif m.start() == end:
-                counts["out", m.group(1)] += 1
+            side = "in" if m.start() < end and end >= stop.start() - 1 else "out" if m.start() == end else ""
+            if side:
+                counts[side, m.group(1)] += 1
+                if PARTITIVE.match(m.group(0)):
+                    counts[side, "partitive"] += 1
     return counts
 
 
@@ -73,7 +76,9 @@ def main() -> None:
         names += known_as(article)
         relatives += trailing_relatives(article)
         n += 1
-    pronouns = sorted({p for _, p in relatives}, key=lambda p: -(relatives["in", p] + relatives["out", p]))
+    pronouns = sorted(
+        {p for _, p in relatives} - {"partitive"}, key=lambda p: -(relatives["in", p] + relatives["out", p])
+    )
     table = [
         "| construction | in | out |",
         "| --- | ---: | ---: |",
@@ -83,8 +88,10 @@ def main() -> None:
             f"{relatives['out', p]} |"
             for p in pronouns
         ),
-        f"| trailing relative clauses, all | {sum(v for (k, _), v in relatives.items() if k == 'in')} | "
-        f"{sum(v for (k, _), v in relatives.items() if k == 'out')} |",
+        f"| trailing relative clauses, all | {sum(v for (k, p), v in relatives.items() if k == 'in' and p != 'partitive')} | "
+        f"{sum(v for (k, p), v in relatives.items() if k == 'out' and p != 'partitive')} |",
+        f'| partitive (", of which", ", of whom", ", among which") | {relatives["in", "partitive"]} | '
+        f"{relatives['out', 'partitive']} |",
     ]
     record(
         f'PolNeAR {args.split}: how annotators end contents at "known as" and relative clauses',
