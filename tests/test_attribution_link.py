@@ -58,6 +58,42 @@ def test_a_sentence_end_right_before_a_span_counts_in_the_distance():
     assert distance(text, _span(text, "said"), _span(text, "Asked")) == len(" so. ") + SENTENCE_COST
 
 
+def test_a_full_stop_after_an_abbreviation_or_an_initial_ends_no_sentence():
+    from newstrace.attribution.link import distance, sentence_ends
+
+    text = "“We will win,” Mr. Obama said. U.S. officials and Donald J. Trump agreed. Then No. 2 spoke."
+    assert sentence_ends(text, 0, len(text)) == 2  # after "said" and "agreed"
+    assert distance(text, _span(text, "We will win,"), _span(text, "said")) == len("” Mr. Obama ")
+
+
+def test_a_cue_after_a_titled_name_shares_the_source_across_the_title():
+    text = "The envoy said Gen. Ruiz had resigned and added that the talks would go on."
+    source = _span(text, "The envoy")
+    cues = [_span(text, "said"), _span(text, "added")]
+    contents = [_span(text, "Gen. Ruiz had resigned"), _span(text, "the talks would go on")]
+    first, second = link(text, [source], cues, contents)
+    assert first.source == second.source == (source,)
+
+
+def test_a_content_before_a_cue_across_an_and_goes_to_the_cue_it_follows():
+    text = (
+        "Vance tweeted late on Friday from his campaign bus, in capitals, that the mayor was a fraud "
+        "and urged voters to stay home."
+    )
+    cues = [_span(text, "tweeted"), _span(text, "urged")]
+    contents = [_span(text, "that the mayor was a fraud"), _span(text, "voters to stay home")]
+    tweeted, urged = link(text, [_span(text, "Vance")], cues, contents)
+    assert tweeted.content == (contents[0],)
+    assert urged.content == (contents[1],)
+
+
+def test_a_content_before_a_cue_across_a_sentence_end_stays_when_no_other_cue_can_take_it():
+    text = "The port stays shut. Kell wants to hire dockers."
+    contents = [_span(text, "The port stays shut"), _span(text, "to hire dockers")]
+    (wants,) = link(text, [_span(text, "Kell")], [_span(text, "wants")], contents)
+    assert wants.content == tuple(contents)
+
+
 def test_a_cue_in_the_next_sentence_does_not_share_the_source():
     text = "The minister said the road was closed. It is believed that the talks will resume in March."
     source = _span(text, "The minister")
