@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from newstrace.attribution import syntax
+from newstrace.attribution.clause import complete_clauses
 from newstrace.attribution.link import QUOTE_END, link
 from newstrace.attribution.signed import with_signed_quotations
 from newstrace.model import Attribution
@@ -552,15 +553,19 @@ def attributions(
     transitions: np.ndarray | None = None,
     at_boundary: np.ndarray | None = None,
     marginal: Mapping[str, float] | None = None,
+    *,
+    clauses: bool = True,
 ) -> list[Attribution]:
-    """A text's attributions from its words' logits (:meth:`Tagger.word_logits`): decoded, then linked, with the
-    signed quotations (:mod:`newstrace.attribution.signed`) the tagger did not find."""
+    """A text's attributions from its words' logits (:meth:`Tagger.word_logits`): decoded, linked, with the
+    signed quotations (:mod:`newstrace.attribution.signed`) the tagger did not find, and (unless ``clauses``
+    is false) with "that" clauses cut before their verb completed (:mod:`newstrace.attribution.clause`)."""
     if not words:
         return []
     found = _decode(words, logits, transitions, text, at_boundary, marginal)
     cues = [extend_cue(text, cue) for cue in found["cue"]]
     linked = link(text, found["source"], cues, _trimmed(text, by_paragraph(text, found["content"])))
-    return with_signed_quotations(text, linked)
+    with_quotes = with_signed_quotations(text, linked)
+    return complete_clauses(text, with_quotes) if clauses else with_quotes
 
 
 # The medium a statement came in belongs to its cue in PolNeAR ("said in a statement": 46 cues in train, one
