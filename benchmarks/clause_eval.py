@@ -140,7 +140,7 @@ def main() -> None:
             for state in ("before", "after"):
                 evaluation = evaluate(scored[state])
                 content = evaluation.spans["content"]["exact"].f1
-                cells.append(f"{100 * content:.2f} / {100 * evaluation.relations['exact'].f1:.2f}")
+                cells.append(f"{100 * content:.2f} / {100 * evaluation.relations.prf.f1:.2f}")
         else:
             cells = ["–", "–"]
         rows.append(
