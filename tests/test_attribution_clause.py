@@ -82,3 +82,10 @@ def test_without_a_parser_the_attributions_are_kept_with_a_warning():
     attribution = _attribution(TEXT, "that the harbour authority")
     with pytest.warns(UserWarning, match="not installed"):
         assert complete_clauses(TEXT, [attribution], parser) == [attribution]
+
+
+def test_a_quotation_the_clause_opened_keeps_its_closing_mark():
+    text = 'Ilsa Marn added that the old piers, "once rebuilt, will outlast every ferry in Kastrel." Boats waited.'
+    (completed,) = complete_clauses(text, [_attribution(text, "that the old piers")])
+    (content,) = completed.content
+    assert text[content[0] : content[1]].endswith('every ferry in Kastrel."')

@@ -40,6 +40,8 @@ _SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj", "csubjpass"})
 # Finite forms (and the base form of a subjunctive, "that the plan be abandoned"): a verb of a "that" clause.
 _FINITE = frozenset({"VBD", "VBZ", "VBP", "MD", "VB"})
 _TRAILING = " \t\n,;:."
+# The end of a quotation the clause opened: the guidelines keep a closing mark that ends the clause.
+_QUOTE_CLOSE = re.compile(r"[.,!?]?[”\"]")
 
 
 def _paragraph(text: str, start: int, end: int) -> Span:
@@ -88,6 +90,11 @@ def clause_end(doc: Any, offset: int, start: int, end: int) -> Span | None:
     paragraph_text = doc.text
     while stop > end and paragraph_text[stop - offset - 1] in _TRAILING:
         stop -= 1
+    quoted = paragraph_text[start - offset : stop - offset]
+    if quoted.count("“") > quoted.count("”") or quoted.count('"') % 2:
+        close = _QUOTE_CLOSE.match(paragraph_text, stop - offset)
+        if close:
+            stop = offset + close.end()
     return (offset + verb.idx, stop) if stop > end else None
 
 
