@@ -155,6 +155,30 @@ def test_a_new_detail_leading_an_article_joins_the_narrative_its_article_repeats
     assert assigned["lead"] == assigned["c2"] == assigned["c1"]
 
 
+def test_a_statement_whose_closest_repeat_comes_later_moves_to_that_repeats_narrative():
+    # d3's statement is no repeat of d1 or d2 and joins its own article's narrative as a detail; d4 comes
+    # later (undated articles go last), repeats it most closely and joins d1's narrative. Only the statement
+    # follows, not the background sentence it joined.
+    claims = [
+        _claim("a1", "d1", "armed groups are preparing to stage a chemical attack in Kessarin", 1),
+        _claim("b1", "d2", "armed groups are preparing to stage a chemical attack in Kessarin again", 2),
+        _claim(
+            "c0",
+            "d3",
+            "the air force struck weapons depots near Kessarin on Monday night",
+            3,
+            False,
+            "assertion",
+        ),
+        _claim("c1", "d3", "rebels plan a false flag gas provocation to blame the army, sources say", 3),
+        _claim("d1", "d4", "rebels plan a false flag chemical attack in Kessarin to blame the army", 9),
+    ]
+    claims[3] = replace(claims[3], start=80, end=150)
+    vectors = _unit([[1, 0, 0, 0], [1, 0.1, 0, 0], [0, 0, 1, 0], [0.45, 0.6, 0.6, 0], [0.6, 0.8, 0, 0]])
+    assigned = assign(claims, vectors, NarrativeIndex(4), NarrativeConfig())
+    assert assigned["a1"] == assigned["b1"] == assigned["d1"] == assigned["c1"] != assigned["c0"]
+
+
 def test_narrative_ids_stay_stable_when_documents_are_added():
     config = NarrativeConfig()
     index = NarrativeIndex(3)

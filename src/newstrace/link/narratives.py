@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -254,8 +255,9 @@ def assign(
                 narrative_of[me] = narrative_of[best[1]]
             else:
                 narrative_of[me], anchor[me] = narrative_id(claims[i].claim_id), _statement(claims[i])
-        for i in members:
-            assigned[claims[i].claim_id] = narrative_of[n_old + i]  # type: ignore[assignment]
+    _join_later_repeats(claims, n_old, scores, doc_of, narrative_of, anchor, config.threshold)
+    for i, claim in enumerate(claims):
+        assigned[claim.claim_id] = narrative_of[n_old + i]  # type: ignore[assignment]
     index.extend(
         [c.claim_id for c in claims],
         [c.text for c in claims],
@@ -265,6 +267,58 @@ def assign(
         vectors,
     )
     return assigned
+
+
+# A statement moved by :func:`_join_later_repeats`, and the repeat it moves to, read as statements: a fragment
+# an attribution cut short ("the builders and engineers") matches too loosely.
+REPEAT_MIN_WORDS = 8
+
+
+def _join_later_repeats(
+    claims: Sequence[Claim],
+    n_old: int,
+    scores: dict[tuple[int, int], float],
+    doc_of: Sequence[str],
+    narrative_of: list[str | None],
+    anchor: Sequence[bool],
+    threshold: float,
+) -> None:
+    """Move a statement left in a narrative of its own document to the narrative of its repeat in another
+    document, when each is the other's closest statement there; in place.
+
+    Claims are placed in time order, and only a narrative's anchors attract claims of other documents. When
+    two statements repeat each other but the second is placed when the first has joined a narrative of its
+    own article as a detail (an undated article goes last), neither can join the other. Requiring the two to
+    be each other's closest repeat, and both of at least :data:`REPEAT_MIN_WORDS` words, keeps fragments
+    ("using chemical weapons") from pulling statements across; moving only the statement, not its narrative,
+    keeps narratives from chaining through it. Stored claims stay where they are, and count as statements
+    when they are anchors (what the store keeps of them).
+    """
+    statement = [
+        *anchor[:n_old],
+        *(_statement(c) and len(c.text.split()) >= REPEAT_MIN_WORDS for c in claims),
+    ]
+    closest: dict[int, tuple[float, int]] = {}  # position -> (score, position of its closest repeat)
+    for (me, other), score in scores.items():
+        if score < threshold or doc_of[me] == doc_of[other] or not (statement[me] and statement[other]):
+            continue
+        for a, b in ((me, other), (other, me)):
+            known = closest.get(a)
+            if known is None or score > known[0] or (score == known[0] and b < known[1]):
+                closest[a] = (score, b)
+    documents: dict[str | None, set[str]] = defaultdict(set)
+    for position, narrative in enumerate(narrative_of):
+        documents[narrative].add(doc_of[position])
+    moves = [
+        (a, narrative_of[b])
+        for a, (_, b) in closest.items()
+        if a >= n_old
+        and closest[b][1] == a
+        and len(documents[narrative_of[a]]) == 1
+        and len(documents[narrative_of[b]]) > 1
+    ]
+    for position, narrative in sorted(moves):
+        narrative_of[position] = narrative
 
 
 _TERM = re.compile(r"\b(?:\d[\d,.]*|[A-Za-z][\w’'-]{3,})\b")
