@@ -153,7 +153,8 @@ def main() -> None:
         else:
             cells = ["–", "–"]
         rows.append(
-            f"| {corpus} | {articles} | {fired} | {right_before} | {right_after} | {cells[0]} | {cells[1]} |"
+            f"| {corpus} | {articles} | {words_in:,} | {maybe:,} | {spent:.2f} s | {fired} | {right_before} | "
+            f"{right_after} | {cells[0]} | {cells[1]} |"
         )
     table = [
         "| corpus | articles | words | candidates | rule's time | contents changed | of these right before | "
