@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from newstrace.attribution.link import sentence_breaks
 from newstrace.model import Attribution
 
 Span = tuple[int, int]
@@ -40,14 +41,19 @@ _SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj", "csubjpass"})
 # Finite forms (and the base form of a subjunctive, "that the plan be abandoned"): a verb of a "that" clause.
 _FINITE = frozenset({"VBD", "VBZ", "VBP", "MD", "VB"})
 _TRAILING = " \t\n,;:."
+_LOOK_BACK = 2000  # characters searched for the start of a content's sentence
 # The end of a quotation the clause opened: the guidelines keep a closing mark that ends the clause.
 _QUOTE_CLOSE = re.compile(r"[.,!?]?[”\"]")
 
 
-def _paragraph(text: str, start: int, end: int) -> Span:
+def _sentence(text: str, start: int, end: int) -> Span:
+    """The sentence (or sentences) around ``text[start:end]``, within its line: what is parsed for a content.
+    A reported clause ends in its sentence, and a scraped article is often one line long."""
     first = text.rfind("\n", 0, start) + 1
     last = text.find("\n", end)
-    return first, len(text) if last == -1 else last
+    last = len(text) if last == -1 else last
+    first = max([first, *sentence_breaks(text, max(first, start - _LOOK_BACK), start)])
+    return first, next(sentence_breaks(text, end, last), last)
 
 
 def candidates(text: str, attributions: Sequence[Attribution]) -> list[tuple[int, int]]:
@@ -68,7 +74,7 @@ def candidates(text: str, attributions: Sequence[Attribution]) -> list[tuple[int
 
 def clause_end(doc: Any, offset: int, start: int, end: int) -> Span | None:
     """Where the verb of the clause a content ``text[start:end]`` opens begins, and where the clause ends,
-    from the parse ``doc`` of the paragraph that begins at ``offset``; None unless the content is a "that"
+    from the parse ``doc`` of the text that begins at ``offset``; None unless the content is a "that"
     clause cut before its verb."""
     inside = [token for token in doc if start <= offset + token.idx < end]
     if not inside or inside[0].lower_ != "that" or inside[0].dep_ != "mark":
@@ -87,12 +93,12 @@ def clause_end(doc: Any, offset: int, start: int, end: int) -> Span | None:
     ):
         return None
     stop = offset + max(token.idx + len(token) for token in verb.subtree)
-    paragraph_text = doc.text
-    while stop > end and paragraph_text[stop - offset - 1] in _TRAILING:
+    parsed = doc.text
+    while stop > end and parsed[stop - offset - 1] in _TRAILING:
         stop -= 1
-    quoted = paragraph_text[start - offset : stop - offset]
+    quoted = parsed[start - offset : stop - offset]
     if quoted.count("“") > quoted.count("”") or quoted.count('"') % 2:
-        close = _QUOTE_CLOSE.match(paragraph_text, stop - offset)
+        close = _QUOTE_CLOSE.match(parsed, stop - offset)
         if close:
             stop = offset + close.end()
     return (offset + verb.idx, stop) if stop > end else None
@@ -116,14 +122,14 @@ def complete_clauses(
     except RuntimeError as exc:
         warnings.warn(f"reported clauses are not completed: {exc}", stacklevel=2)
         return found
-    paragraphs = sorted({_paragraph(text, *found[k].content[f]) for k, f in todo})
-    docs = dict(zip(paragraphs, nlp.pipe(text[a:b] for a, b in paragraphs), strict=True))
+    sentences = sorted({_sentence(text, *found[k].content[f]) for k, f in todo})
+    docs = dict(zip(sentences, nlp.pipe(text[a:b] for a, b in sentences), strict=True))
     taken = [span for attribution in found for span in attribution.content]
     for k, f in todo:
         attribution = found[k]
         start, end = attribution.content[f]
-        paragraph = _paragraph(text, start, end)
-        clause = clause_end(docs[paragraph], paragraph[0], start, end)
+        sentence = _sentence(text, start, end)
+        clause = clause_end(docs[sentence], sentence[0], start, end)
         if clause is None:
             continue
         verb, stop = clause

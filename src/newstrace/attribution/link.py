@@ -13,7 +13,7 @@ one sentence). A full stop after an abbreviation or an initial ("Mr. Obama", "U.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from newstrace.model import Attribution
 
@@ -38,20 +38,24 @@ _REACH = max(MAX_SOURCE_DISTANCE, MAX_CONTENT_DISTANCE)
 QUOTE_END = re.compile(r"[,.!?][”\"](?=\s|$|[,;:.)])")
 
 
-def sentence_ends(text: str, start: int, end: int) -> int:
-    """Sentence ends in ``text[start:end]``: a full stop, question or exclamation mark (and any closing quote
-    or bracket) before a capital or a digit, unless the full stop closes an abbreviation or an initial.
+def sentence_breaks(text: str, start: int, end: int) -> Iterator[int]:
+    """Where each sentence that ends in ``text[start:end]`` stops: after its full stop, question or
+    exclamation mark, any closing quote or bracket, and the space after them. A sentence end is such a mark
+    before a capital or a digit, unless the full stop closes an abbreviation or an initial.
 
     Without the exceptions every "Mr. Obama" and "U.S. officials" counted as a sentence end, so the linker
     kept a source and a content apart that it charged a sentence for ("“…,” Mr. Obama said, “…”")."""
-    count = 0
     for m in _SENTENCE_END.finditer(text, start, end):
         if text[m.start()] == ".":
             word = _WORD_BEFORE.search(text, max(0, m.start() - 12), m.start() + 1)
             if word and (len(word.group(1)) == 1 or word.group(1).lower() in ABBREVIATIONS):
                 continue
-        count += 1
-    return count
+        yield m.end()
+
+
+def sentence_ends(text: str, start: int, end: int) -> int:
+    """How many sentences end in ``text[start:end]`` (:func:`sentence_breaks`)."""
+    return sum(1 for _ in sentence_breaks(text, start, end))
 
 
 def distance(text: str, a: Span, b: Span, beyond: int | None = None) -> int:
