@@ -163,7 +163,7 @@ def main() -> None:
         *rows,
         "",
         'Candidates: contents that open with "that" right after their cue and may be cut short, each parsed with '
-        f"its paragraph (the rule's time; loading the parser took {loading:.1f} s more, once). Right: the content "
+        f"its sentence (the rule's time; loading the parser took {loading:.1f} s more, once). Right: the content "
         "matches a gold content (PolNeAR) or its hand-labelled span (the others).",
         "",
         "| corpus | doc | content before | after | verdict |",
