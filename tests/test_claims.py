@@ -15,6 +15,7 @@ from tests.conftest import EXAMPLES, ROOT, run_cli, shared_path
 
 import newstrace
 from newstrace import query
+from newstrace.link import narratives
 from newstrace.link.claims import ClaimInput, extract_claims
 from newstrace.link.lexical import TfIdf
 from newstrace.link.narratives import NarrativeConfig, NarrativeIndex, assign, chain
@@ -177,6 +178,29 @@ def test_a_statement_whose_closest_repeat_comes_later_moves_to_that_repeats_narr
     vectors = _unit([[1, 0, 0, 0], [1, 0.1, 0, 0], [0, 0, 1, 0], [0.45, 0.6, 0.6, 0], [0.6, 0.8, 0, 0]])
     assigned = assign(claims, vectors, NarrativeIndex(4), NarrativeConfig())
     assert assigned["a1"] == assigned["b1"] == assigned["d1"] == assigned["c1"] != assigned["c0"]
+
+
+def test_a_fragment_does_not_move_to_a_later_repeats_narrative(monkeypatch: pytest.MonkeyPatch):
+    claims = [
+        _claim("a1", "d1", "armed groups are preparing to stage a chemical attack in Kessarin", 1),
+        _claim("b1", "d2", "armed groups are preparing to stage a chemical attack in Kessarin again", 2),
+        _claim(
+            "c0",
+            "d3",
+            "the air force struck weapons depots near Kessarin on Monday night",
+            3,
+            False,
+            "assertion",
+        ),
+        _claim("c1", "d3", "rebels plan a false flag gas provocation", 3),  # seven words
+        _claim("d1", "d4", "rebels plan a false flag chemical attack in Kessarin to blame the army", 9),
+    ]
+    claims[3] = replace(claims[3], start=80, end=150)
+    vectors = _unit([[1, 0, 0, 0], [1, 0.1, 0, 0], [0, 0, 1, 0], [0.45, 0.6, 0.6, 0], [0.6, 0.8, 0, 0]])
+    assigned = assign(claims, vectors, NarrativeIndex(4), NarrativeConfig())
+    assert assigned["c1"] == assigned["c0"] != assigned["a1"] == assigned["d1"]
+    monkeypatch.setattr(narratives, "REPEAT_MIN_WORDS", 7)
+    assert assign(claims, vectors, NarrativeIndex(4), NarrativeConfig())["c1"] == assigned["a1"]
 
 
 def test_narrative_ids_stay_stable_when_documents_are_added():
