@@ -156,10 +156,9 @@ def test_a_new_detail_leading_an_article_joins_the_narrative_its_article_repeats
     assert assigned["lead"] == assigned["c2"] == assigned["c1"]
 
 
-def test_a_statement_whose_closest_repeat_comes_later_moves_to_that_repeats_narrative():
-    # d3's statement is no repeat of d1 or d2 and joins its own article's narrative as a detail; d4 comes
-    # later (undated articles go last), repeats it most closely and joins d1's narrative. Only the statement
-    # follows, not the background sentence it joined.
+def _with_a_later_repeat(statement: str) -> dict[str, str]:
+    """d3's ``statement`` (c1) is no repeat of d1 or d2 and joins its own article's narrative (c0's) as a
+    detail; d4 comes later (undated articles go last), repeats it most closely and joins d1's narrative."""
     claims = [
         _claim("a1", "d1", "armed groups are preparing to stage a chemical attack in Kessarin", 1),
         _claim("b1", "d2", "armed groups are preparing to stage a chemical attack in Kessarin again", 2),
@@ -171,36 +170,25 @@ def test_a_statement_whose_closest_repeat_comes_later_moves_to_that_repeats_narr
             False,
             "assertion",
         ),
-        _claim("c1", "d3", "rebels plan a false flag gas provocation to blame the army, sources say", 3),
+        replace(_claim("c1", "d3", statement, 3), start=80, end=150),
         _claim("d1", "d4", "rebels plan a false flag chemical attack in Kessarin to blame the army", 9),
     ]
-    claims[3] = replace(claims[3], start=80, end=150)
     vectors = _unit([[1, 0, 0, 0], [1, 0.1, 0, 0], [0, 0, 1, 0], [0.45, 0.6, 0.6, 0], [0.6, 0.8, 0, 0]])
-    assigned = assign(claims, vectors, NarrativeIndex(4), NarrativeConfig())
+    return assign(claims, vectors, NarrativeIndex(4), NarrativeConfig())
+
+
+def test_a_statement_whose_closest_repeat_comes_later_moves_to_that_repeats_narrative():
+    # Only the statement follows, not the background sentence it joined.
+    assigned = _with_a_later_repeat("rebels plan a false flag gas provocation to blame the army, sources say")
     assert assigned["a1"] == assigned["b1"] == assigned["d1"] == assigned["c1"] != assigned["c0"]
 
 
 def test_a_fragment_does_not_move_to_a_later_repeats_narrative(monkeypatch: pytest.MonkeyPatch):
-    claims = [
-        _claim("a1", "d1", "armed groups are preparing to stage a chemical attack in Kessarin", 1),
-        _claim("b1", "d2", "armed groups are preparing to stage a chemical attack in Kessarin again", 2),
-        _claim(
-            "c0",
-            "d3",
-            "the air force struck weapons depots near Kessarin on Monday night",
-            3,
-            False,
-            "assertion",
-        ),
-        _claim("c1", "d3", "rebels plan a false flag gas provocation", 3),  # seven words
-        _claim("d1", "d4", "rebels plan a false flag chemical attack in Kessarin to blame the army", 9),
-    ]
-    claims[3] = replace(claims[3], start=80, end=150)
-    vectors = _unit([[1, 0, 0, 0], [1, 0.1, 0, 0], [0, 0, 1, 0], [0.45, 0.6, 0.6, 0], [0.6, 0.8, 0, 0]])
-    assigned = assign(claims, vectors, NarrativeIndex(4), NarrativeConfig())
+    fragment = "rebels plan a false flag gas provocation"  # seven words
+    assigned = _with_a_later_repeat(fragment)
     assert assigned["c1"] == assigned["c0"] != assigned["a1"] == assigned["d1"]
     monkeypatch.setattr(narratives, "REPEAT_MIN_WORDS", 7)
-    assert assign(claims, vectors, NarrativeIndex(4), NarrativeConfig())["c1"] == assigned["a1"]
+    assert _with_a_later_repeat(fragment)["c1"] == assigned["a1"]
 
 
 def test_narrative_ids_stay_stable_when_documents_are_added():

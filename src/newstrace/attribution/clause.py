@@ -122,13 +122,14 @@ def complete_clauses(
     except RuntimeError as exc:
         warnings.warn(f"reported clauses are not completed: {exc}", stacklevel=2)
         return found
-    sentences = sorted({_sentence(text, *found[k].content[f]) for k, f in todo})
+    sentence_of = {(k, f): _sentence(text, *found[k].content[f]) for k, f in todo}
+    sentences = sorted(set(sentence_of.values()))
     docs = dict(zip(sentences, nlp.pipe(text[a:b] for a, b in sentences), strict=True))
     taken = [span for attribution in found for span in attribution.content]
     for k, f in todo:
         attribution = found[k]
         start, end = attribution.content[f]
-        sentence = _sentence(text, start, end)
+        sentence = sentence_of[(k, f)]
         clause = clause_end(docs[sentence], sentence[0], start, end)
         if clause is None:
             continue
